@@ -1,0 +1,669 @@
+# -*- coding: utf-8 -*-
+#
+# Copyright: litellm-copilot maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The one HTTP client for GitHub's Copilot endpoints.
+
+Shared by the project's modules (``copilot_models_info`` and the modules that
+report usage or run the device login).  Everything here talks HTTP through
+:mod:`ansible.module_utils.urls` and reports every failure as a
+:class:`CopilotError` whose message names the cause, the URL and what to do
+about it -- and never contains a token or an ``Authorization`` header.
+
+The client:
+
+* :class:`CopilotClient` -- ``exchange_token``, ``list_models``,
+  ``get_usage`` and the generic ``request_json`` other modules can reuse.
+* :func:`api_base` -- the Copilot API base URL from a token exchange.
+* :func:`read_github_token` -- a GitHub token from a value or a file.
+* :func:`normalize_model` / :func:`filter_models` -- pure helpers for the
+  ``/models`` catalogue.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import re
+import socket
+import ssl
+import time
+import urllib.error
+import http.client
+
+from ansible.module_utils.common.text.converters import to_native, to_text
+from ansible.module_utils.urls import Request
+
+
+DEFAULT_GITHUB_API_URL = 'https://api.github.com'
+DEFAULT_COPILOT_API_BASE = 'https://api.githubcopilot.com'
+
+TOKEN_EXCHANGE_PATH = '/copilot_internal/v2/token'
+USAGE_PATH = '/copilot_internal/user'
+MODELS_PATH = '/models'
+
+COPILOT_SEAT_URL = 'https://github.com/settings/copilot'
+LOGIN_HINT = 'sign in again (playbooks/login.yml) and update the vaulted token'
+
+# Headers the Copilot endpoints expect from an IDE plugin.  They are the ones
+# LiteLLM's github_copilot provider sends; callers override them through
+# ``CopilotClient(headers=...)`` (keys are case-insensitive).
+DEFAULT_HEADERS = {
+    'accept': 'application/json',
+    'editor-version': 'vscode/1.95.0',
+    'editor-plugin-version': 'copilot-chat/0.26.7',
+    'user-agent': 'GitHubCopilotChat/0.26.7',
+    'copilot-integration-id': 'vscode-chat',
+}
+
+ERROR_KINDS = (
+    'invalid_token',   # GitHub token (or Copilot token) rejected: HTTP 401
+    'no_copilot',      # the account has no Copilot seat (or wrong client id): 403/404
+    'unreachable',     # DNS, refused connection, TLS failure, connection reset
+    'timeout',         # no answer within the timeout
+    'server_error',    # HTTP 5xx
+    'malformed',       # not JSON, or JSON of the wrong shape
+    'http_error',      # any other HTTP error status (400, 429, ...)
+    'empty_token',     # no usable GitHub token (empty value, empty/missing file)
+)
+
+# Longest piece of a response body quoted in an error message.
+BODY_SNIPPET_LEN = 200
+# Upper bound for one pause between two attempts, in seconds.
+MAX_BACKOFF = 10.0
+
+_REDACTED = '********'
+# Token shapes that must never reach a message even if a server echoes them.
+_SECRET_PATTERNS = (
+    # GitHub tokens: gho_, ghu_, ghp_, ghs_, ghr_ and fine-grained PATs
+    (re.compile(r'\b(?:gh[opusr]_[A-Za-z0-9_]{8,}|github_pat_[A-Za-z0-9_]{8,})'), _REDACTED),
+    # Copilot tokens: "tid=...;exp=...;sku=...;proxy-ep=...:signature"
+    (re.compile(r'\btid=[^\s"\'<>,]+'), _REDACTED),
+    # "Bearer <x>" / "token <x>" where <x> looks like a credential (has a digit)
+    (re.compile(r'(?i)\b(bearer|token)(\s+)(?=[^\s"\']*\d)[A-Za-z0-9._~+/=:;-]{8,}'), r'\1\2' + _REDACTED),
+)
+
+
+class CopilotError(Exception):
+    """A failure talking to GitHub or Copilot.
+
+    :ivar kind: one of :data:`ERROR_KINDS`.
+    :ivar url: the URL concerned (credentials masked), or ``None``.
+    :ivar status: the HTTP status, or ``None`` when there was no HTTP answer.
+    :ivar message: a human message: cause, URL, and what to do.
+    """
+
+    def __init__(self, kind, message, url=None, status=None):
+        if kind not in ERROR_KINDS:
+            raise ValueError('unknown CopilotError kind %r' % (kind,))
+        super(CopilotError, self).__init__(message)
+        self.kind = kind
+        self.message = message
+        self.url = url
+        self.status = status
+
+    def __str__(self):
+        return self.message
+
+    def to_result(self):
+        """Keyword arguments for ``module.fail_json(**err.to_result())``."""
+        result = dict(msg=self.message, error_kind=self.kind, url=self.url)
+        if self.status is not None:
+            result['status'] = self.status
+        return result
+
+
+# --------------------------------------------------------------------------
+# small helpers
+# --------------------------------------------------------------------------
+
+def redact(text, secrets=()):
+    """Remove ``secrets`` and anything shaped like a token from ``text``."""
+    text = to_text(text, errors='surrogate_or_replace')
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, _REDACTED)
+    for pattern, replacement in _SECRET_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def body_snippet(body, secrets=(), limit=BODY_SNIPPET_LEN):
+    """A short, single-line, redacted excerpt of a response body."""
+    text = to_text(body or b'', errors='surrogate_or_replace')
+    text = ' '.join(text.split())
+    text = redact(text, secrets)
+    if len(text) > limit:
+        text = text[:limit].rstrip() + '...'
+    return text
+
+
+def safe_url(url):
+    """``url`` without any user:password part."""
+    url = to_text(url)
+    match = re.match(r'^([a-zA-Z][a-zA-Z0-9+.-]*://)([^/@]*@)(.*)$', url)
+    if match:
+        return match.group(1) + '****@' + match.group(3)
+    return url
+
+
+def merge_headers(base, overrides=None):
+    """Merge header dicts case-insensitively; keys come back lower-case.
+
+    A value of ``None`` in ``overrides`` removes that header.
+    """
+    merged = {}
+    for source in (base or {}), (overrides or {}):
+        for key, value in source.items():
+            key = to_text(key).strip().lower()
+            if not key:
+                continue
+            if value is None:
+                merged.pop(key, None)
+            else:
+                merged[key] = to_text(value)
+    return merged
+
+
+def read_github_token(token=None, path=None):
+    """Return the GitHub token from ``token`` or from the file at ``path``.
+
+    Surrounding whitespace is stripped.  Raises :class:`CopilotError` of
+    kind ``empty_token`` if there is no usable token: neither argument given,
+    an empty/whitespace-only value or file, or a file that cannot be read.
+    """
+    if token is not None:
+        value = to_text(token).strip()
+        if not value:
+            raise CopilotError(
+                'empty_token',
+                'the GitHub token is empty; pass a token (github_token) or a file holding one '
+                '(github_token_path), e.g. after signing in with playbooks/login.yml')
+        return value
+    if path:
+        path = os.path.expanduser(to_text(path))
+        try:
+            with open(path, 'rb') as handle:
+                raw = handle.read()
+        except FileNotFoundError:
+            raise CopilotError(
+                'empty_token',
+                'GitHub token file %s does not exist; sign in (playbooks/login.yml) or fix the path' % path)
+        except IsADirectoryError:
+            raise CopilotError(
+                'empty_token',
+                'GitHub token file %s is a directory, not a file; point the path at the token file' % path)
+        except (IOError, OSError) as exc:
+            raise CopilotError(
+                'empty_token',
+                'cannot read GitHub token file %s: %s; check its permissions and owner'
+                % (path, exc.strerror or to_native(exc)))
+        value = to_text(raw, errors='surrogate_or_replace').strip()
+        if not value:
+            raise CopilotError(
+                'empty_token',
+                'GitHub token file %s is empty; sign in again (playbooks/login.yml) to write a token' % path)
+        return value
+    raise CopilotError(
+        'empty_token',
+        'no GitHub token given; pass github_token or github_token_path')
+
+
+def api_base(exchange):
+    """The Copilot API base URL (``endpoints.api``, no trailing slash) of a token exchange."""
+    endpoints = exchange.get('endpoints') if isinstance(exchange, dict) else None
+    api = endpoints.get('api') if isinstance(endpoints, dict) else None
+    if not isinstance(api, str) or not api.strip():
+        raise CopilotError(
+            'malformed',
+            'malformed response from the token exchange: no endpoints.api in it; '
+            'set api_base explicitly (for example %s)' % DEFAULT_COPILOT_API_BASE)
+    return api.strip().rstrip('/')
+
+
+# --------------------------------------------------------------------------
+# the client
+# --------------------------------------------------------------------------
+
+def _is_timeout(exc):
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return True
+    reason = getattr(exc, 'reason', None)
+    if isinstance(reason, (socket.timeout, TimeoutError)):
+        return True
+    return 'timed out' in to_native(reason if reason is not None else exc).lower()
+
+
+def _reason(exc):
+    reason = getattr(exc, 'reason', None)
+    if reason is None or isinstance(reason, str) and not reason:
+        reason = exc
+    if isinstance(reason, OSError) and reason.strerror:
+        return to_native(reason.strerror)
+    text = to_native(reason)
+    return text or exc.__class__.__name__
+
+
+class CopilotClient(object):
+    """HTTP client for the GitHub Copilot endpoints.
+
+    :param module: the ``AnsibleModule`` (optional).  When given, every
+        secret the client handles is added to ``module.no_log_values`` so
+        Ansible masks it should it ever reach a result.
+    :param github_api_url: GitHub API root (``https://api.github.com``; a GHE
+        data-residency tenant uses ``https://api.<sub>.ghe.com``).
+    :param headers: IDE header overrides (case-insensitive; ``None`` drops one).
+    :param timeout: seconds to wait for each request.
+    :param validate_certs: verify TLS certificates.
+    :param retries: extra attempts after a transient failure (connection
+        error, timeout, HTTP 5xx or 429).  401/403/404 are never retried.
+    :param backoff: first pause between attempts in seconds, doubled each time.
+    :param ca_path: optional CA bundle for TLS verification.
+    """
+
+    def __init__(self, module=None, github_api_url=DEFAULT_GITHUB_API_URL, headers=None,
+                 timeout=30, validate_certs=True, retries=2, backoff=1.0, ca_path=None,
+                 sleep=time.sleep):
+        self.module = module
+        self.github_api_url = (github_api_url or DEFAULT_GITHUB_API_URL).strip().rstrip('/')
+        self.headers = merge_headers(DEFAULT_HEADERS, headers)
+        # credentials come only from the token arguments
+        self.headers.pop('authorization', None)
+        self.timeout = timeout
+        self.validate_certs = validate_certs
+        self.retries = max(0, int(retries or 0))
+        self.backoff = max(0.0, float(backoff or 0))
+        self.ca_path = ca_path
+        self._sleep = sleep
+        self._secrets = set()
+        # number of attempts the last request_json made
+        self.last_attempts = 0
+
+    # -- secrets ---------------------------------------------------------
+
+    def add_secret(self, value):
+        """Remember ``value`` as a secret: redacted from messages, masked by Ansible."""
+        if not value:
+            return
+        value = to_text(value)
+        self._secrets.add(value)
+        if self.module is not None:
+            no_log_values = getattr(self.module, 'no_log_values', None)
+            if no_log_values is not None:
+                no_log_values.add(value)
+
+    # -- transport -------------------------------------------------------
+
+    def _open(self, method, url, headers, data):
+        """One HTTP exchange.  Returns ``(status, body_bytes, response_headers)``;
+        HTTP error statuses are returned, transport failures raised."""
+        request = Request(
+            headers=headers,
+            timeout=self.timeout,
+            validate_certs=self.validate_certs,
+            ca_path=self.ca_path,
+            use_netrc=False,
+            follow_redirects='urllib2',
+            # never carry credentials to another host on a redirect
+            unredirected_headers=['authorization'],
+        )
+        try:
+            response = request.open(method, url, data=data)
+        except urllib.error.HTTPError as exc:
+            try:
+                body = exc.read() if exc.fp is not None else b''
+            except Exception:
+                body = b''
+            finally:
+                try:
+                    exc.close()
+                except Exception:
+                    pass
+            return exc.code, body, dict((k.lower(), v) for k, v in (exc.headers or {}).items())
+        try:
+            body = response.read()
+        finally:
+            response.close()
+        return response.status, body, dict((k.lower(), v) for k, v in response.headers.items())
+
+    def _retry_pause(self, attempt, response_headers=None):
+        pause = self.backoff * (2 ** attempt)
+        retry_after = (response_headers or {}).get('retry-after')
+        if retry_after:
+            try:
+                pause = max(pause, float(retry_after))
+            except ValueError:
+                pass
+        return min(pause, MAX_BACKOFF)
+
+    def request_json(self, method, url, token=None, auth_scheme='token', data=None,
+                     headers=None, status_errors=None, expect=dict):
+        """Send one request (with retries) and return the parsed JSON body.
+
+        :param token: credential for ``Authorization: <auth_scheme> <token>``.
+        :param data: a dict (sent as JSON), or str/bytes sent as is.
+        :param headers: extra headers for this request (over the IDE headers).
+        :param status_errors: ``{status: (kind, message_template)}`` for
+            specific HTTP errors; the template may use ``{url}`` and ``{status}``.
+        :param expect: ``dict``/``list``/``None``: the JSON type required.
+        :raises CopilotError: on any failure.
+        """
+        if token:
+            self.add_secret(token)
+        shown = safe_url(url)
+        req_headers = merge_headers(self.headers, headers)
+        if token:
+            req_headers['authorization'] = '%s %s' % (auth_scheme, token)
+        if isinstance(data, (dict, list)):
+            data = json.dumps(data)
+            req_headers.setdefault('content-type', 'application/json')
+        attempts = self.retries + 1
+        status_errors = status_errors or {}
+
+        status = body = None
+        error = None
+        for attempt in range(attempts):
+            self.last_attempts = attempt + 1
+            error = None
+            retry = False
+            response_headers = {}
+            try:
+                status, body, response_headers = self._open(method, url, req_headers, data)
+            except ValueError as exc:
+                # malformed URL, bad header value ...: not transient
+                raise CopilotError('unreachable', 'cannot reach %s: %s; check the URL'
+                                   % (shown, redact(to_native(exc), self._secrets)), url=shown)
+            except (urllib.error.URLError, socket.timeout, http.client.HTTPException, OSError) as exc:
+                if _is_timeout(exc):
+                    error = CopilotError(
+                        'timeout', 'timed out after %s s waiting for %s%s; raise timeout or check the network'
+                        % (self.timeout, shown, self._attempts_note(attempt + 1)), url=shown)
+                    retry = True
+                else:
+                    reason = redact(_reason(exc), self._secrets)
+                    tls = isinstance(getattr(exc, 'reason', None), ssl.SSLError) or isinstance(exc, ssl.SSLError)
+                    hint = ('; install the right CA certificates (validate_certs=false only for testing)'
+                            if tls else '; check the URL, DNS, proxy settings and firewall')
+                    error = CopilotError('unreachable', 'cannot reach %s: %s%s%s'
+                                         % (shown, reason, self._attempts_note(attempt + 1), hint), url=shown)
+                    retry = not tls
+            else:
+                if 200 <= status < 300:
+                    return self._parse(body, shown, status, expect)
+                error = self._http_error(status, body, shown, status_errors, attempt + 1)
+                retry = status >= 500 or status == 429
+            if not retry or attempt + 1 >= attempts:
+                raise error
+            self._sleep(self._retry_pause(attempt, response_headers))
+        raise error  # pragma: no cover -- the loop always returns or raises
+
+    def _attempts_note(self, attempts):
+        return ' (after %d attempts)' % attempts if attempts > 1 else ''
+
+    def _http_error(self, status, body, shown, status_errors, attempts):
+        if status in status_errors:
+            kind, template = status_errors[status]
+            return CopilotError(kind, template.format(url=shown, status=status), url=shown, status=status)
+        snippet = body_snippet(body, self._secrets)
+        detail = ': %s' % snippet if snippet else ''
+        if status >= 500:
+            return CopilotError('server_error', '%s answered HTTP %d (server error)%s%s; try again later'
+                                % (shown, status, self._attempts_note(attempts), detail), url=shown, status=status)
+        if status == 429:
+            return CopilotError('http_error', '%s answered HTTP 429 (rate limited)%s%s; wait and try again'
+                                % (shown, self._attempts_note(attempts), detail), url=shown, status=status)
+        if status == 401:
+            return CopilotError('invalid_token', 'credentials rejected (HTTP 401 from %s)%s' % (shown, detail),
+                                url=shown, status=status)
+        return CopilotError('http_error', '%s answered HTTP %d%s' % (shown, status, detail), url=shown, status=status)
+
+    def _parse(self, body, shown, status, expect):
+        try:
+            parsed = json.loads(to_text(body or b'', errors='surrogate_or_strict'))
+        except (ValueError, UnicodeError):
+            snippet = body_snippet(body, self._secrets)
+            raise CopilotError('malformed', 'malformed response from %s: not JSON (%s)'
+                               % (shown, snippet or 'empty body'), url=shown, status=status)
+        if expect is not None and not isinstance(parsed, expect):
+            raise CopilotError('malformed', 'malformed response from %s: expected a JSON %s, got %s'
+                               % (shown, 'object' if expect is dict else 'array', type(parsed).__name__),
+                               url=shown, status=status)
+        return parsed
+
+    # -- endpoints -------------------------------------------------------
+
+    def exchange_token(self, github_token):
+        """Exchange a GitHub token for a Copilot token.
+
+        ``GET {github_api_url}/copilot_internal/v2/token``.  Returns the parsed
+        JSON (``token``, ``expires_at``, ``endpoints``, ``sku`` ...).  The
+        Copilot token is registered as a secret.
+        """
+        github_token = read_github_token(github_token)
+        url = self.github_api_url + TOKEN_EXCHANGE_PATH
+        no_copilot = ('no_copilot', 'this GitHub account has no Copilot access (HTTP {status} from {url}); '
+                      'check the seat at ' + COPILOT_SEAT_URL + ' or the client id')
+        result = self.request_json(
+            'GET', url, token=github_token, auth_scheme='token',
+            status_errors={
+                401: ('invalid_token', 'GitHub token is invalid or revoked (HTTP 401 from {url}); ' + LOGIN_HINT),
+                403: no_copilot,
+                404: no_copilot,
+            })
+        token = result.get('token')
+        if not isinstance(token, str) or not token.strip():
+            raise CopilotError('malformed', 'malformed response from %s: no Copilot token in it' % safe_url(url),
+                               url=safe_url(url), status=200)
+        self.add_secret(token)
+        return result
+
+    def list_models(self, copilot_token, api_base_url):
+        """The raw model list: ``GET {api_base}/models`` with the Copilot token.
+
+        Accepts ``{"data": [...]}`` or a bare list; entries that are not
+        objects with a string ``id`` are dropped.
+        """
+        if not copilot_token:
+            raise CopilotError('empty_token', 'no Copilot token to list the models with; exchange a GitHub token first')
+        base = to_text(api_base_url or '').strip().rstrip('/')
+        if not base:
+            raise CopilotError('malformed', 'no Copilot API base URL to list the models from; set api_base')
+        url = base + MODELS_PATH
+        result = self.request_json(
+            'GET', url, token=copilot_token, auth_scheme='Bearer', expect=None,
+            status_errors={
+                401: ('invalid_token', 'the Copilot token was rejected (HTTP 401 from {url}); it may have expired '
+                                       'or belong to another endpoint: run again, and check api_base'),
+                403: ('no_copilot', 'Copilot refused to list the models (HTTP 403 from {url}); check the seat at '
+                                    + COPILOT_SEAT_URL + ' and the organisation\'s Copilot policies'),
+            })
+        if isinstance(result, dict):
+            data = result.get('data')
+        else:
+            data = result
+        if not isinstance(data, list):
+            raise CopilotError('malformed', 'malformed response from %s: expected {"data": [...]} with the models'
+                               % safe_url(url), url=safe_url(url), status=200)
+        return [item for item in data if isinstance(item, dict) and isinstance(item.get('id'), str) and item['id']]
+
+    def get_usage(self, github_token):
+        """Copilot plan and quotas: ``GET {github_api_url}/copilot_internal/user``."""
+        github_token = read_github_token(github_token)
+        url = self.github_api_url + USAGE_PATH
+        no_copilot = ('no_copilot', 'this GitHub account has no Copilot access (HTTP {status} from {url}); '
+                      'check the seat at ' + COPILOT_SEAT_URL)
+        return self.request_json(
+            'GET', url, token=github_token, auth_scheme='token',
+            status_errors={
+                401: ('invalid_token', 'GitHub token is invalid or revoked (HTTP 401 from {url}); ' + LOGIN_HINT),
+                403: no_copilot,
+                404: no_copilot,
+            })
+
+
+# --------------------------------------------------------------------------
+# the model catalogue (pure functions)
+# --------------------------------------------------------------------------
+
+def _dict(value):
+    return value if isinstance(value, dict) else {}
+
+
+def _str(value):
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    value = to_text(value)
+    return value if value else None
+
+
+def _int(value):
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        try:
+            return int(float(value))
+        except (TypeError, ValueError):
+            return None
+
+
+def _float(value):
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _bool(value):
+    if isinstance(value, str):
+        return value.strip().lower() in ('1', 'true', 'yes', 'on')
+    return bool(value)
+
+
+def _str_list(value):
+    if value is None or isinstance(value, bool):
+        return []
+    if isinstance(value, str):
+        return [value] if value else []
+    if isinstance(value, (list, tuple)):
+        return [to_text(v) for v in value if isinstance(v, str) and v]
+    return []
+
+
+def normalize_model(raw):
+    """Flatten one ``/models`` entry into a stable dict (missing fields tolerated)."""
+    raw = _dict(raw)
+    caps = _dict(raw.get('capabilities'))
+    limits = _dict(caps.get('limits'))
+    supports = _dict(caps.get('supports'))
+    billing = _dict(raw.get('billing'))
+    policy = raw.get('policy')
+
+    model_id = to_text(raw.get('id') or '')
+    model_type = (_str(caps.get('type')) or 'chat').lower()
+    endpoints = _str_list(raw.get('supported_endpoints'))
+    if model_type in ('embeddings', 'embedding'):
+        mode = 'embedding'
+    elif endpoints and '/chat/completions' not in endpoints:
+        mode = 'responses'
+    else:
+        mode = 'chat'
+
+    if isinstance(policy, dict):
+        policy_state = (_str(policy.get('state')) or 'enabled').lower()
+    else:
+        policy_state = 'enabled'
+
+    return {
+        'id': model_id,
+        'name': _str(raw.get('name')) or model_id,
+        'vendor': _str(raw.get('vendor')),
+        'version': _str(raw.get('version')),
+        'type': model_type,
+        'family': _str(caps.get('family')),
+        'preview': _bool(raw.get('preview', False)),
+        'picker_enabled': _bool(raw.get('model_picker_enabled', False)),
+        'policy_state': policy_state,
+        'premium': _bool(billing.get('is_premium', False)),
+        'multiplier': _float(billing.get('multiplier')),
+        'max_context_tokens': _int(limits.get('max_context_window_tokens')),
+        'max_prompt_tokens': _int(limits.get('max_prompt_tokens')),
+        'max_output_tokens': _int(limits.get('max_output_tokens')),
+        'supports_tools': _bool(supports.get('tool_calls', False)),
+        'supports_parallel_tool_calls': _bool(supports.get('parallel_tool_calls', False)),
+        'supports_vision': _bool(supports.get('vision', False)),
+        'supports_streaming': _bool(supports.get('streaming', False)),
+        'supports_structured_outputs': _bool(supports.get('structured_outputs', False)),
+        'reasoning_efforts': _str_list(supports.get('reasoning_effort')),
+        'supported_endpoints': endpoints,
+        'mode': mode,
+    }
+
+
+def _globs(patterns, default):
+    if patterns is None:
+        return list(default)
+    if isinstance(patterns, str):
+        patterns = [patterns]
+    patterns = [to_text(p).strip().lower() for p in patterns if p is not None and to_text(p).strip()]
+    return patterns if patterns else list(default)
+
+
+def _matches(model_id, patterns):
+    model_id = model_id.lower()
+    return any(fnmatch.fnmatchcase(model_id, pattern) for pattern in patterns)
+
+
+def unique_ids(models):
+    """Model ids in order, each once."""
+    seen = set()
+    ids = []
+    for model in models:
+        model_id = model.get('id') if isinstance(model, dict) else None
+        if model_id and model_id not in seen:
+            seen.add(model_id)
+            ids.append(model_id)
+    return ids
+
+
+def filter_models(models, include=None, exclude=None, types=None, enabled_only=True, picker_only=True):
+    """Select normalized models.
+
+    :param include: globs on the id (case-insensitive); empty/None means ``["*"]``.
+    :param exclude: globs on the id; a model matching any of them is dropped.
+    :param types: model types to keep (``chat``, ``embeddings`` ...); empty/None keeps all.
+    :param enabled_only: keep only models whose policy state is ``enabled``.
+    :param picker_only: keep only models shown in the IDE model picker.
+
+    The API order is kept; when an id occurs more than once the first entry
+    that passes the filters wins.
+    """
+    include = _globs(include, ['*'])
+    exclude = _globs(exclude, [])
+    wanted_types = set(t.lower() for t in _globs(types, []))
+    selected = []
+    seen = set()
+    for model in models or []:
+        if not isinstance(model, dict) or not model.get('id'):
+            continue
+        model_id = model['id']
+        if model_id in seen:
+            continue
+        if not _matches(model_id, include):
+            continue
+        if exclude and _matches(model_id, exclude):
+            continue
+        if wanted_types and (model.get('type') or '').lower() not in wanted_types:
+            continue
+        if enabled_only and model.get('policy_state', 'enabled') != 'enabled':
+            continue
+        if picker_only and not model.get('picker_enabled'):
+            continue
+        seen.add(model_id)
+        selected.append(model)
+    return selected

@@ -1,0 +1,204 @@
+"""GitHub accounts, the Copilot tokens exchanged for them, and premium quota.
+
+A GitHub token (`gho_…`) identifies an `Account`.  Exchanging it at
+`/copilot_internal/v2/token` issues a short-lived Copilot token that is bound
+to the account's plan; the Copilot API accepts only such tokens.
+"""
+
+import datetime
+import hashlib
+import hmac
+import secrets
+import string
+import time
+from dataclasses import dataclass
+
+from .wire import fingerprint
+
+# Built-in GitHub tokens, one per kind of account.
+INDIVIDUAL_TOKEN = "gho_0upwQmFbMbl2HhFQ8qgPIfQU8M21Yg4B1AG9"
+BUSINESS_TOKEN = "gho_LOPqseFsQ0nBhb9OnUa3oHR55Dm40EQDxDi2"
+ENTERPRISE_TOKEN = "gho_gZDds4ALMuqApJb7OQvBeZJzRNAgFYRCHl4U"
+NO_COPILOT_TOKEN = "gho_fCqCmWFKa04hiQiQWNXEAtYyPExG1Bj70tvJ"
+
+PLANS = ("individual", "business", "enterprise")
+
+# Per plan: token `sku`, `access_type_sku` of /copilot_internal/user, and the
+# monthly premium request entitlement.
+PLAN_SKU = {
+    "individual": "monthly_subscriber_quota",
+    "business": "copilot_for_business_seat_quota",
+    "enterprise": "copilot_enterprise_seat_quota",
+}
+PLAN_ACCESS_SKU = {
+    "individual": "monthly_subscriber",
+    "business": "copilot_for_business_seat",
+    "enterprise": "copilot_enterprise_seat",
+}
+PLAN_ENTITLEMENT = {"individual": 300, "business": 300, "enterprise": 1000}
+
+_TOKEN_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_github_token():
+    return "gho_" + "".join(secrets.choice(_TOKEN_ALPHABET) for _ in range(36))
+
+
+@dataclass
+class Account:
+    github_token: str
+    login: str
+    plan: str
+    copilot: bool = True  # False: a GitHub user without a Copilot seat
+    revoked: bool = False
+    premium_remaining: float = None  # None: the full entitlement
+
+    def __post_init__(self):
+        if self.premium_remaining is None:
+            self.premium_remaining = float(PLAN_ENTITLEMENT[self.plan])
+
+    @property
+    def sku(self):
+        return PLAN_SKU[self.plan]
+
+    @property
+    def individual(self):
+        return self.plan == "individual"
+
+    @property
+    def tracking_id(self):
+        """Stable per-user analytics id, as GitHub hands out."""
+        return hashlib.sha256(self.login.encode()).hexdigest()[:32]
+
+
+@dataclass
+class CopilotToken:
+    account: Account
+    plan: str
+    expires_at: float  # unix seconds (float, exact)
+
+
+class AccountStore:
+    """Accounts by GitHub token, and issued Copilot tokens."""
+
+    def __init__(self):
+        self._signing_key = secrets.token_bytes(32)
+        self.reset()
+
+    def reset(self):
+        """Only the built-in accounts; no Copilot token issued yet."""
+        self.accounts = {}
+        self.copilot_tokens = {}
+        self._device_users = 0
+        self.add(INDIVIDUAL_TOKEN, "individual", login="sim-individual")
+        self.add(BUSINESS_TOKEN, "business", login="sim-business")
+        self.add(ENTERPRISE_TOKEN, "enterprise", login="sim-enterprise")
+        self.add(NO_COPILOT_TOKEN, "individual", login="sim-no-copilot", copilot=False)
+
+    def add(self, github_token, plan, login=None, copilot=True, premium_remaining=None):
+        """Add or replace an account (replacing also lifts a revocation)."""
+        account = Account(github_token, login or "sim-user-" + fingerprint(github_token)[7:15],
+                          plan, copilot, premium_remaining=premium_remaining)
+        self.accounts[github_token] = account
+        return account
+
+    def add_device_user(self):
+        """A new individual account for a completed device-flow sign-in."""
+        self._device_users += 1
+        return self.add(new_github_token(), "individual", login=f"sim-device-user-{self._device_users}")
+
+    def revoke(self, github_token):
+        """Revoke a GitHub token; its Copilot tokens die with it.  False if unknown."""
+        account = self.accounts.get(github_token)
+        if account is None:
+            return False
+        account.revoked = True
+        return True
+
+    def github_account(self, github_token):
+        """The live account for a GitHub token, or None (bad credentials)."""
+        account = self.accounts.get(github_token)
+        if account is None or account.revoked:
+            return None
+        return account
+
+    def issue_copilot_token(self, account, ttl):
+        """A new, unique Copilot token in the real `tid=…;exp=…:sig` format."""
+        expires_at = time.time() + ttl
+        fields = (f"tid={secrets.token_hex(16)};exp={int(expires_at)};sku={account.sku};"
+                  f"proxy-ep=proxy.{account.plan}.githubcopilot.com;st=dotcom;chat=1")
+        signature = hmac.new(self._signing_key, fields.encode(), "sha256").hexdigest()
+        token = f"{fields}:{signature}"
+        self.copilot_tokens[token] = CopilotToken(account, account.plan, expires_at)
+        return token, expires_at
+
+    def check_copilot_token(self, token):
+        """(CopilotToken, None) if usable, else (None, reason) with reason in
+        'invalid token' / 'token expired'."""
+        issued = self.copilot_tokens.get(token)
+        if issued is None or issued.account.revoked:
+            return None, "invalid token"
+        if time.time() >= issued.expires_at:
+            return None, "token expired"
+        return issued, None
+
+
+def quota_reset_date(today=None):
+    """First day of next month: when premium quotas reset."""
+    today = today or datetime.date.today()
+    if today.month == 12:
+        return datetime.date(today.year + 1, 1, 1)
+    return datetime.date(today.year, today.month + 1, 1)
+
+
+def _number(value):
+    """A quota figure as JSON would show it: whole numbers as ints."""
+    value = round(value, 2)
+    return int(value) if value == int(value) else value
+
+
+def _unlimited_snapshot(quota_id):
+    return {
+        "entitlement": 0,
+        "overage_count": 0,
+        "overage_permitted": False,
+        "percent_remaining": 100.0,
+        "quota_id": quota_id,
+        "quota_remaining": 0,
+        "remaining": 0,
+        "unlimited": True,
+    }
+
+
+def user_info(account, endpoints):
+    """Body of `GET /copilot_internal/user` for an account."""
+    entitlement = PLAN_ENTITLEMENT[account.plan]
+    remaining = max(account.premium_remaining, 0.0)
+    reset = quota_reset_date()
+    return {
+        "login": account.login,
+        "access_type_sku": PLAN_ACCESS_SKU[account.plan],
+        "analytics_tracking_id": account.tracking_id,
+        "assigned_date": "2025-01-15T10:00:00Z",
+        "can_signup_for_limited": False,
+        "chat_enabled": True,
+        "copilot_plan": account.plan,
+        "organization_login_list": [] if account.individual else ["sim-org"],
+        "endpoints": endpoints,
+        "quota_reset_date": reset.isoformat(),
+        "quota_reset_date_utc": reset.isoformat() + "T00:00:00.000Z",
+        "quota_snapshots": {
+            "chat": _unlimited_snapshot("chat"),
+            "completions": _unlimited_snapshot("completions"),
+            "premium_interactions": {
+                "entitlement": entitlement,
+                "overage_count": 0,
+                "overage_permitted": False,
+                "percent_remaining": round(100.0 * remaining / entitlement, 1),
+                "quota_id": "premium_interactions",
+                "quota_remaining": _number(remaining),
+                "remaining": _number(remaining),
+                "unlimited": False,
+            },
+        },
+    }

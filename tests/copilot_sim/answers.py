@@ -1,0 +1,173 @@
+"""What the simulated model says: deterministic, so tests can assert on it.
+
+The API modules turn their request shape into a `Conversation`; `answer()`
+decides between a text reply and a tool call:
+
+* latest turn carries tool results -> "Tool <name> returned: <result>"
+* latest turn is user text containing `call <tool> {json}` -> that tool call
+* latest turn is user text naming a provided tool -> a call to that tool
+  with arguments synthesized from its JSON schema
+* otherwise -> "Hello from the Copilot simulator (model <id>). You said: …"
+
+When a system prompt contains `SIM:ECHO-SYSTEM` the text reply says
+"System prompt received." and, where asked to, which role carried it.
+"""
+
+import json
+import re
+import secrets
+import string
+from dataclasses import dataclass, field
+
+ECHO_SYSTEM_MARKER = "SIM:ECHO-SYSTEM"
+QUOTE_LIMIT = 200  # characters of user text / tool output quoted back
+
+_CALL_PATTERN = re.compile(r"\bcall\s+([\w.:-]+)\s+(?=\{)")
+_JSON = json.JSONDecoder()
+_ID_ALPHABET = string.ascii_letters + string.digits
+
+
+@dataclass
+class ToolResult:
+    name: str
+    output: str
+
+
+@dataclass
+class Conversation:
+    model: str
+    user_text: str = ""  # text of the latest user turn
+    tool_results: list = field(default_factory=list)  # set when the latest turn carries results
+    tools: dict = field(default_factory=dict)  # name -> JSON schema of its arguments
+    system_texts: list = field(default_factory=list)  # (role, text) of system-like messages
+    report_system_role: bool = False  # say which role carried the marker
+
+
+@dataclass
+class Answer:
+    text: str = None
+    tool_name: str = None
+    tool_arguments: dict = None
+
+    @property
+    def is_tool_call(self):
+        return self.tool_name is not None
+
+
+def answer(conversation):
+    if conversation.tool_results:
+        lines = [f"Tool {r.name} returned: {r.output[:QUOTE_LIMIT]}" for r in conversation.tool_results]
+        return Answer(text=_with_system_note("\n".join(lines), conversation))
+    call = _requested_tool_call(conversation) if conversation.tools else None
+    if call:
+        return call
+    text = (f"Hello from the Copilot simulator (model {conversation.model}). "
+            f"You said: {conversation.user_text[:QUOTE_LIMIT]}")
+    return Answer(text=_with_system_note(text, conversation))
+
+
+def _with_system_note(text, conversation):
+    for role, system_text in conversation.system_texts:
+        if ECHO_SYSTEM_MARKER in system_text:
+            note = " System prompt received."
+            if conversation.report_system_role:
+                note += f" (system role: {role})"
+            return text + note
+    return text
+
+
+def _requested_tool_call(conversation):
+    """A tool call the user text asks for, or None."""
+    text = conversation.user_text
+    for match in _CALL_PATTERN.finditer(text):
+        name = match.group(1)
+        if name not in conversation.tools:
+            continue
+        try:
+            arguments, _ = _JSON.raw_decode(text, match.end())
+        except ValueError:
+            continue
+        if isinstance(arguments, dict):
+            return Answer(tool_name=name, tool_arguments=arguments)
+    mentioned = []
+    for name in conversation.tools:
+        found = re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text)
+        if found:
+            mentioned.append((found.start(), -len(name), name))
+    if not mentioned:
+        return None
+    name = min(mentioned)[2]
+    return Answer(tool_name=name, tool_arguments=synthesize_arguments(conversation.tools[name]))
+
+
+def synthesize_arguments(schema):
+    """Arguments for a tool: a placeholder for each required property."""
+    properties = (schema or {}).get("properties") or {}
+    return {name: _placeholder(properties.get(name) or {}) for name in (schema or {}).get("required") or []}
+
+
+def _placeholder(prop_schema):
+    """string -> "sim", number/integer -> 1, boolean -> true, array -> [],
+    object -> {}; an enum gives its first value."""
+    if prop_schema.get("enum"):
+        return prop_schema["enum"][0]
+    kind = prop_schema.get("type")
+    if isinstance(kind, list):  # e.g. ["string", "null"]
+        kind = next((k for k in kind if k != "null"), None)
+    if kind == "array":
+        return []
+    if kind == "object":
+        return {}
+    return {"number": 1, "integer": 1, "boolean": True}.get(kind, "sim")
+
+
+def new_id(prefix, length=24):
+    """A random id in the style of the real APIs, e.g. `call_…`, `msg_…`."""
+    return prefix + "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
+
+
+def estimate_tokens(value):
+    """Roughly 4 characters per token; the same input always counts the same."""
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    return max(1, len(text) // 4)
+
+
+def split_text(text, pieces=4):
+    """Split text into up to `pieces` consecutive chunks at word boundaries
+    (the chunks concatenate back to `text`)."""
+    words = re.findall(r"\S+\s*|\s+", text)
+    if len(words) <= 1:
+        return [text]
+    size = -(-len(words) // pieces)  # ceiling division
+    return ["".join(words[i:i + size]) for i in range(0, len(words), size)]
+
+
+def split_json(text, pieces=3):
+    """Split a JSON string into consecutive chunks (as `arguments` deltas)."""
+    size = max(1, -(-len(text) // pieces))
+    return [text[i:i + size] for i in range(0, len(text), size)] or [""]
+
+
+_TEXT_PARTS = ("text", "input_text", "output_text")
+
+
+def text_parts(content):
+    """The texts in a message content: a string, or a list of content parts
+    (`text` / `input_text` / `output_text` parts count, others are skipped)."""
+    if isinstance(content, str):
+        return [content]
+    if not isinstance(content, list):
+        return []
+    return [part.get("text") or "" for part in content
+            if isinstance(part, dict) and part.get("type") in _TEXT_PARTS]
+
+
+def all_text(content):
+    return "\n".join(text_parts(content))
+
+
+def last_text(content):
+    """The last non-empty text of a content (where the actual prompt sits when
+    clients prepend reminders or attachments)."""
+    texts = [t for t in text_parts(content) if t.strip()]
+    return texts[-1] if texts else ""

@@ -1,0 +1,72 @@
+"""`POST /v1/messages`: the Anthropic Messages shape, including its event stream.
+
+Accepts what Claude Code sends: `stream: true`, a system prompt given as a
+list of blocks, many tools, and `anthropic-beta` / `anthropic-version`
+headers (ignored).
+"""
+
+import json
+
+from .answers import Conversation, ToolResult, all_text, last_text, new_id, split_json, split_text
+from .wire import json_response, sse_event, sse_response
+
+
+def conversation(body, model_id):
+    messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
+    conv = Conversation(model=model_id)
+    conv.tools = {t["name"]: t.get("input_schema") or {}
+                  for t in body.get("tools") or [] if isinstance(t, dict) and t.get("name")}
+    if body.get("system"):
+        conv.system_texts.append(("system", all_text(body["system"])))
+
+    tool_names = {block.get("id"): block.get("name", "unknown")
+                  for m in messages if m.get("role") == "assistant" and isinstance(m.get("content"), list)
+                  for block in m["content"] if isinstance(block, dict) and block.get("type") == "tool_use"}
+    users = [m for m in messages if m.get("role") == "user"]
+    if users and users[-1] is messages[-1] and isinstance(users[-1].get("content"), list):
+        conv.tool_results = [
+            ToolResult(tool_names.get(block.get("tool_use_id"), "unknown"), all_text(block.get("content")))
+            for block in users[-1]["content"]
+            if isinstance(block, dict) and block.get("type") == "tool_result"]
+    conv.user_text = last_text(users[-1].get("content")) if users else ""
+    return conv
+
+
+def render(body, model_id, answer, prompt_tokens, completion_tokens):
+    """The message object, or the message_* event stream when `stream` is set."""
+    message_id = new_id("msg_01", 22)
+    if answer.is_tool_call:
+        block = {"type": "tool_use", "id": new_id("toolu_01", 22), "name": answer.tool_name,
+                 "input": answer.tool_arguments}
+        stop_reason = "tool_use"
+    else:
+        block = {"type": "text", "text": answer.text}
+        stop_reason = "end_turn"
+    usage = {"input_tokens": prompt_tokens, "output_tokens": completion_tokens,
+             "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
+    message = {"id": message_id, "type": "message", "role": "assistant", "model": model_id,
+               "content": [block], "stop_reason": stop_reason, "stop_sequence": None, "usage": usage}
+
+    if not body.get("stream"):
+        return json_response(200, message)
+
+    def event(event_type, **payload):
+        return sse_event(event_type, {"type": event_type, **payload})
+
+    frames = [event("message_start", message={**message, "content": [], "stop_reason": None,
+                                              "usage": {**usage, "output_tokens": 1}})]
+    if answer.is_tool_call:
+        frames.append(event("content_block_start", index=0, content_block={**block, "input": {}}))
+        frames.append(event("ping"))
+        frames += [event("content_block_delta", index=0, delta={"type": "input_json_delta", "partial_json": piece})
+                   for piece in split_json(json.dumps(answer.tool_arguments))]
+    else:
+        frames.append(event("content_block_start", index=0, content_block={"type": "text", "text": ""}))
+        frames.append(event("ping"))
+        frames += [event("content_block_delta", index=0, delta={"type": "text_delta", "text": piece})
+                   for piece in split_text(answer.text)]
+    frames.append(event("content_block_stop", index=0))
+    frames.append(event("message_delta", delta={"stop_reason": stop_reason, "stop_sequence": None},
+                        usage={"output_tokens": completion_tokens}))
+    frames.append(event("message_stop"))
+    return sse_response(frames)

@@ -1,0 +1,99 @@
+"""`POST /chat/completions`: the OpenAI Chat Completions shape."""
+
+import json
+import time
+
+from .answers import Conversation, ToolResult, all_text, last_text, new_id, split_json, split_text
+from .wire import json_response, sse_data, sse_response
+
+SYSTEM_LIKE = ("system", "developer")
+
+
+def conversation(body, model_id):
+    messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
+    conv = Conversation(model=model_id, report_system_role=True)
+    conv.tools = {t["function"]["name"]: t["function"].get("parameters") or {}
+                  for t in body.get("tools") or []
+                  if isinstance(t, dict) and isinstance(t.get("function"), dict) and t["function"].get("name")}
+
+    # System prompts, wherever they are, plus whatever precedes the first user
+    # message: a proxy may have rewritten the system message as `assistant`.
+    seen_user = False
+    for message in messages:
+        role = message.get("role")
+        seen_user = seen_user or role == "user"
+        if role in SYSTEM_LIKE or not seen_user:
+            conv.system_texts.append((role, all_text(message.get("content"))))
+
+    # Trailing tool messages are the latest turn's results.
+    call_names = {call.get("id"): (call.get("function") or {}).get("name", "unknown")
+                  for m in messages if m.get("role") == "assistant"
+                  for call in m.get("tool_calls") or [] if isinstance(call, dict)}
+    trailing = []
+    for message in reversed(messages):
+        if message.get("role") != "tool":
+            break
+        name = call_names.get(message.get("tool_call_id")) or message.get("name") or "unknown"
+        trailing.insert(0, ToolResult(name, all_text(message.get("content"))))
+    conv.tool_results = trailing
+
+    users = [m for m in messages if m.get("role") == "user"]
+    conv.user_text = last_text(users[-1].get("content")) if users else ""
+    return conv
+
+
+def render(body, model_id, answer, prompt_tokens, completion_tokens):
+    """The chat.completion object, or its chunk stream when `stream` is set."""
+    completion_id = new_id("chatcmpl-", 29)
+    created = int(time.time())
+    usage = {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+        "prompt_tokens_details": {"cached_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": 0},
+    }
+    tool_call = None
+    if answer.is_tool_call:
+        tool_call = {"id": new_id("call_"), "type": "function",
+                     "function": {"name": answer.tool_name, "arguments": json.dumps(answer.tool_arguments)}}
+    finish_reason = "tool_calls" if tool_call else "stop"
+
+    if not body.get("stream"):
+        message = {"role": "assistant", "content": answer.text, "refusal": None}
+        if tool_call:
+            message["tool_calls"] = [tool_call]
+        return json_response(200, {
+            "id": completion_id,
+            "object": "chat.completion",
+            "created": created,
+            "model": model_id,
+            "system_fingerprint": "fp_copilot_sim",
+            "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish_reason}],
+            "usage": usage,
+        })
+
+    def chunk(delta, finish=None):
+        return sse_data({
+            "id": completion_id, "object": "chat.completion.chunk", "created": created,
+            "model": model_id, "system_fingerprint": "fp_copilot_sim",
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+        })
+
+    frames = [chunk({"role": "assistant", "content": ""})]
+    if tool_call:
+        arguments = tool_call["function"]["arguments"]
+        frames.append(chunk({"tool_calls": [{"index": 0, "id": tool_call["id"], "type": "function",
+                                             "function": {"name": answer.tool_name, "arguments": ""}}]}))
+        frames += [chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]})
+                   for piece in split_json(arguments)]
+    else:
+        frames += [chunk({"content": piece}) for piece in split_text(answer.text)]
+    frames.append(chunk({}, finish_reason))
+    if (body.get("stream_options") or {}).get("include_usage"):
+        frames.append(sse_data({
+            "id": completion_id, "object": "chat.completion.chunk", "created": created,
+            "model": model_id, "system_fingerprint": "fp_copilot_sim", "choices": [], "usage": usage,
+        }))
+    frames.append(sse_data("[DONE]"))
+    return sse_response(frames)
