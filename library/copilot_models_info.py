@@ -323,7 +323,9 @@ model_ids:
   returned: success
   sample: [gpt-4.1, gpt-5-mini, claude-sonnet-4.5]
 available_models:
-  description: The ids of all models the seat lists, before any filter, each once. Helps writing O(include) and O(exclude).
+  description:
+    - The ids of all models the seat lists, before any filter, each once.
+    - Helps writing O(include) and O(exclude).
   type: list
   elements: str
   returned: success

@@ -24,6 +24,7 @@ The client:
 from __future__ import annotations
 
 import fnmatch
+import http.client
 import json
 import os
 import re
@@ -31,7 +32,6 @@ import socket
 import ssl
 import time
 import urllib.error
-import http.client
 
 from ansible.module_utils.common.text.converters import to_native, to_text
 from ansible.module_utils.urls import Request
@@ -81,6 +81,9 @@ _SECRET_PATTERNS = (
     (re.compile(r'\b(?:gh[opusr]_[A-Za-z0-9_]{8,}|github_pat_[A-Za-z0-9_]{8,})'), _REDACTED),
     # Copilot tokens: "tid=...;exp=...;sku=...;proxy-ep=...:signature"
     (re.compile(r'\btid=[^\s"\'<>,]+'), _REDACTED),
+    # an Authorization (or similar) header quoted back: drop scheme and value
+    (re.compile(r'(?i)\b(authorization|proxy-authorization|x-api-key|cookie)(["\']?\s*[:=]\s*["\']?)'
+                r'(?:(?:token|bearer|basic)\s+)?[^\s"\',;}]+'), r'\1\2' + _REDACTED),
     # "Bearer <x>" / "token <x>" where <x> looks like a credential (has a digit)
     (re.compile(r'(?i)\b(bearer|token)(\s+)(?=[^\s"\']*\d)[A-Za-z0-9._~+/=:;-]{8,}'), r'\1\2' + _REDACTED),
 )

@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 image=${LAB_IMAGE:-localhost/litellm-copilot-lab:bookworm}
 suite=bookworm
-packages=systemd,systemd-sysv,dbus,python3,python3-venv,python3-apt,ca-certificates,procps
+packages=systemd,systemd-sysv,dbus,sudo,python3,python3-venv,python3-apt,ca-certificates,procps
 
 recipe_hash=$(cat "$0" <(echo "$packages $suite") | sha256sum | cut -c1-16)
 current=$(podman image inspect --format '{{ index .Labels "litellm-copilot.recipe" }}' "$image" 2>/dev/null || true)

@@ -15,3 +15,9 @@ debian_mirror() {
   [ -n "$uri" ] || uri=$(awk '$1 == "deb" && $0 ~ /debian/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
   echo "${uri:-http://deb.debian.org/debian}"
 }
+
+venv="$repo_root/.venv"
+export PATH="$venv/bin:$PATH"
+export ANSIBLE_CONFIG="$repo_root/ansible.cfg"
+
+sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }

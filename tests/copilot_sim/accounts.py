@@ -73,7 +73,7 @@ class Account:
 
 @dataclass
 class CopilotToken:
-    account: Account
+    github_token: str  # the token it was exchanged for
     plan: str
     expires_at: float  # unix seconds (float, exact)
 
@@ -113,6 +113,8 @@ class AccountStore:
         if account is None:
             return False
         account.revoked = True
+        self.copilot_tokens = {token: issued for token, issued in self.copilot_tokens.items()
+                               if issued.github_token != github_token}
         return True
 
     def github_account(self, github_token):
@@ -129,18 +131,19 @@ class AccountStore:
                   f"proxy-ep=proxy.{account.plan}.githubcopilot.com;st=dotcom;chat=1")
         signature = hmac.new(self._signing_key, fields.encode(), "sha256").hexdigest()
         token = f"{fields}:{signature}"
-        self.copilot_tokens[token] = CopilotToken(account, account.plan, expires_at)
+        self.copilot_tokens[token] = CopilotToken(account.github_token, account.plan, expires_at)
         return token, expires_at
 
     def check_copilot_token(self, token):
-        """(CopilotToken, None) if usable, else (None, reason) with reason in
-        'invalid token' / 'token expired'."""
+        """(account, plan, None) for a usable Copilot token, else
+        (None, None, reason) with reason "invalid token" or "token expired"."""
         issued = self.copilot_tokens.get(token)
-        if issued is None or issued.account.revoked:
-            return None, "invalid token"
+        account = self.github_account(issued.github_token) if issued else None
+        if account is None or not account.copilot:
+            return None, None, "invalid token"
         if time.time() >= issued.expires_at:
-            return None, "token expired"
-        return issued, None
+            return None, None, "token expired"
+        return account, issued.plan, None
 
 
 def quota_reset_date(today=None):

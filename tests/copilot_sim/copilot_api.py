@@ -27,18 +27,18 @@ def _error(status, message, code, **extra):
 
 
 def _authorize(state, request, plan):
-    """(issued CopilotToken, None), or (None, the rejection)."""
+    """(the token's account, None), or (None, the rejection)."""
     scheme, _, token = request.header("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None, text_response(401, "unauthorized: missing or malformed authorization header\n")
-    issued, reason = state.accounts.check_copilot_token(token.strip())
-    if issued is None:
+    account, token_plan, reason = state.accounts.check_copilot_token(token.strip())
+    if account is None:
         return None, text_response(401, f"unauthorized: {reason}\n")
-    if issued.plan != plan:
+    if token_plan != plan:
         return None, text_response(401, "unauthorized: token is not valid for this API endpoint\n")
     if not request.header("editor-version"):
         return None, text_response(400, "bad request: missing Editor-Version header for IDE auth\n")
-    return issued, None
+    return account, None
 
 
 def _check_model(state, model_id, endpoint):
@@ -47,7 +47,7 @@ def _check_model(state, model_id, endpoint):
     if model is None:
         return None, _error(400, "The requested model is not supported.", "model_not_supported",
                             param="model", type="invalid_request_error")
-    kind = model.get("capabilities", {}).get("type", "chat")
+    kind = (model.get("capabilities") or {}).get("type", "chat")
     served = model.get("supported_endpoints") or DEFAULT_ENDPOINTS.get(kind, ())
     if endpoint not in served:
         return None, _error(400, f'model "{model_id}" is not accessible via the {endpoint} endpoint',
@@ -86,7 +86,7 @@ def models(state, request, plan):
 def inference(state, request, plan, api):
     """POST /chat/completions, /responses or /v1/messages."""
     endpoint, module, required_field = INFERENCE_APIS[api]
-    issued, rejection = _authorize(state, request, plan)
+    account, rejection = _authorize(state, request, plan)
     if rejection:
         return rejection
     body, rejection = _json_body(request)
@@ -107,7 +107,6 @@ def inference(state, request, plan, api):
     cost = billing.get("multiplier", 0) if billing.get("is_premium") else 0
     if request.header("x-initiator", "").lower() == "agent":
         cost = 0
-    account = issued.account
     if cost and account.premium_remaining < cost:
         return _error(402, "You have exceeded your premium request allowance. "
                            "Upgrade your plan or enable additional premium requests to continue.",

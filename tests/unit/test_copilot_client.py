@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import sys
 import time
@@ -300,3 +301,429 @@ class TestReadGithubToken:
         with pytest.raises(CopilotError) as err:
             read_github_token(path=str(path))
         assert str(path) in err.value.message and 'Permission denied' in err.value.message
+
+
+# ---------------------------------------------------------------------------
+# the client against the simulator
+# ---------------------------------------------------------------------------
+
+copilot_sim = pytest.importorskip('copilot_sim')
+INDIVIDUAL_TOKEN = copilot_sim.INDIVIDUAL_TOKEN
+BUSINESS_TOKEN = copilot_sim.BUSINESS_TOKEN
+ENTERPRISE_TOKEN = copilot_sim.ENTERPRISE_TOKEN
+NO_COPILOT_TOKEN = copilot_sim.NO_COPILOT_TOKEN
+UNKNOWN_TOKEN = 'gho_ThisTokenIsNotKnownToTheSimulator0001'
+ALL_TOKENS = (INDIVIDUAL_TOKEN, BUSINESS_TOKEN, ENTERPRISE_TOKEN, NO_COPILOT_TOKEN, UNKNOWN_TOKEN)
+
+
+def control(sim, method, path, body=None):
+    """Call the simulator's control API; returns the parsed JSON answer (or None)."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(sim.url + path, data=data, method=method,
+                                     headers={'content-type': 'application/json'})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        text = response.read()
+    return json.loads(text) if text else None
+
+
+def add_fault(sim, path, **spec):
+    spec['path'] = path
+    control(sim, 'POST', '/_sim/faults', spec)
+
+
+def recorded(sim, path):
+    answer = control(sim, 'GET', '/_sim/requests?path=' + path)
+    if isinstance(answer, dict):
+        answer = answer.get('requests', answer.get('data'))
+    return answer
+
+
+def closed_port_url():
+    """A local URL nothing listens on."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(('127.0.0.1', 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return 'http://127.0.0.1:%d' % port
+
+
+def make_client(sim, **kwargs):
+    kwargs.setdefault('github_api_url', sim.url)
+    kwargs.setdefault('timeout', 5)
+    kwargs.setdefault('retries', 2)
+    kwargs.setdefault('backoff', 0)
+    return CopilotClient(None, **kwargs)
+
+
+def assert_clean(message, *secrets):
+    """No token and no Authorization header in an error message."""
+    for secret in ALL_TOKENS + tuple(s for s in secrets if s):
+        assert secret not in message
+    assert 'gho_' not in message
+    assert 'tid=' not in message
+    # no Authorization header value, whatever the scheme
+    assert not re.search(r'(?i)(authorization|bearer|token)\W+(token\s|bearer\s|basic\s|gh|tid|sha256)', message)
+
+
+def error_of(call, *args):
+    with pytest.raises(CopilotError) as err:
+        call(*args)
+    assert err.value.kind in ERROR_KINDS
+    # the string arguments are tokens, except URLs
+    assert_clean(err.value.message, *[a for a in args if isinstance(a, str) and not a.startswith('http')])
+    return err.value
+
+
+class TestExchange:
+    @pytest.mark.parametrize('token, plan, individual', [
+        (INDIVIDUAL_TOKEN, 'individual', True),
+        (BUSINESS_TOKEN, 'business', False),
+        (ENTERPRISE_TOKEN, 'enterprise', False),
+    ])
+    def test_exchange_per_plan(self, sim, token, plan, individual):
+        exchange = make_client(sim).exchange_token(token)
+        assert api_base(exchange) == sim.url + '/copilot/' + plan
+        assert exchange['individual'] is individual
+        assert isinstance(exchange['expires_at'], int) and exchange['expires_at'] > time.time()
+        assert exchange['token'].startswith('tid=')
+
+    def test_exchange_sends_token_auth_and_ide_headers(self, sim):
+        make_client(sim).exchange_token('  %s\n' % INDIVIDUAL_TOKEN)
+        [request] = recorded(sim, '/copilot_internal/v2/token')
+        headers = {k.lower(): v for k, v in request['headers'].items()}
+        assert headers['authorization'].startswith('token ')
+        assert headers['authorization'] == 'token ' + copilot_sim.fingerprint(INDIVIDUAL_TOKEN)
+        for name, value in DEFAULT_HEADERS.items():
+            assert headers[name] == value
+
+    def test_invalid_token(self, sim):
+        client = make_client(sim)
+        err = error_of(client.exchange_token, UNKNOWN_TOKEN)
+        url = sim.url + '/copilot_internal/v2/token'
+        assert err.kind == 'invalid_token' and err.status == 401 and err.url == url
+        assert err.message == ('GitHub token is invalid or revoked (HTTP 401 from %s); sign in again '
+                               '(playbooks/login.yml) and update the vaulted token' % url)
+        assert len(recorded(sim, '/copilot_internal/v2/token')) == 1  # never retried
+
+    def test_revoked_token(self, sim):
+        client = make_client(sim)
+        client.exchange_token(BUSINESS_TOKEN)
+        control(sim, 'POST', '/_sim/revoke', {'token': BUSINESS_TOKEN})
+        err = error_of(client.exchange_token, BUSINESS_TOKEN)
+        assert err.kind == 'invalid_token' and err.status == 401
+
+    def test_no_copilot(self, sim):
+        err = error_of(make_client(sim).exchange_token, NO_COPILOT_TOKEN)
+        url = sim.url + '/copilot_internal/v2/token'
+        assert err.kind == 'no_copilot' and err.status == 403
+        assert err.message == ('this GitHub account has no Copilot access (HTTP 403 from %s); check the seat at '
+                               'https://github.com/settings/copilot or the client id' % url)
+        assert len(recorded(sim, '/copilot_internal/v2/token')) == 1
+
+    def test_404_is_no_copilot_and_not_retried(self, sim):
+        add_fault(sim, '/copilot_internal/v2/token', status=404)
+        err = error_of(make_client(sim).exchange_token, INDIVIDUAL_TOKEN)
+        assert err.kind == 'no_copilot' and err.status == 404
+        assert 'HTTP 404' in err.message
+        assert len(recorded(sim, '/copilot_internal/v2/token')) == 1
+
+    @pytest.mark.parametrize('token', ['', '   ', '\n', None])
+    def test_empty_token_makes_no_request(self, sim, token):
+        err = error_of(make_client(sim).exchange_token, token)
+        assert err.kind == 'empty_token'
+        assert recorded(sim, '/copilot_internal/v2/token') == []
+
+    def test_token_missing_from_answer(self, sim):
+        add_fault(sim, '/copilot_internal/v2/token', status=200, body={'expires_at': 1, 'endpoints': {}})
+        err = error_of(make_client(sim).exchange_token, INDIVIDUAL_TOKEN)
+        assert err.kind == 'malformed' and 'no Copilot token' in err.message
+
+    def test_error_body_echoing_the_token_is_redacted(self, sim):
+        add_fault(sim, '/copilot_internal/v2/token', status=400,
+                  body={'message': 'bad header Authorization: token %s' % INDIVIDUAL_TOKEN})
+        err = error_of(make_client(sim).exchange_token, INDIVIDUAL_TOKEN)
+        assert err.kind == 'http_error' and err.status == 400
+        assert 'HTTP 400' in err.message and '********' in err.message
+        assert 'Authorization: ********' in err.message
+
+    def test_long_error_body_is_cut(self, sim):
+        add_fault(sim, '/copilot_internal/v2/token', status=400, body='x' * 5000)
+        err = error_of(make_client(sim).exchange_token, INDIVIDUAL_TOKEN)
+        assert len(err.message) < 400 and err.message.endswith('...')
+
+
+class TestModels:
+    def models(self, sim, token=INDIVIDUAL_TOKEN, **kwargs):
+        client = make_client(sim, **kwargs)
+        exchange = client.exchange_token(token)
+        return client, exchange, client.list_models(exchange['token'], api_base(exchange))
+
+    def test_list_models(self, sim):
+        client, exchange, models = self.models(sim)
+        ids = [m['id'] for m in models]
+        for expected in ('gpt-4.1', 'gpt-4o', 'gpt-5-mini', 'claude-sonnet-4', 'claude-sonnet-4.5',
+                         'claude-haiku-4.5', 'gpt-5-codex', 'text-embedding-3-small'):
+            assert expected in ids
+        codex = normalize_model([m for m in models if m['id'] == 'gpt-5-codex'][0])
+        assert codex['mode'] == 'responses'
+        embedding = normalize_model([m for m in models if m['id'] == 'text-embedding-3-small'][0])
+        assert embedding['mode'] == 'embedding' and embedding['type'] == 'embeddings'
+        for raw_model in models:
+            assert set(normalize_model(raw_model)) == NORMALIZED_KEYS
+
+    def test_models_request_headers(self, sim):
+        self.models(sim, token=BUSINESS_TOKEN)
+        [request] = recorded(sim, '/models')
+        assert request['path'] == '/copilot/business/models'
+        headers = {k.lower(): v for k, v in request['headers'].items()}
+        assert headers['authorization'].startswith('Bearer sha256:')
+        for name, value in DEFAULT_HEADERS.items():
+            assert headers[name] == value
+
+    def test_header_overrides_reach_the_server(self, sim):
+        self.models(sim, headers={'Editor-Version': 'vscode/1.99.3', 'X-Custom-Header': 'yes',
+                                  'Authorization': 'token must-not-be-used'})
+        for path in ('/copilot_internal/v2/token', '/models'):
+            [request] = recorded(sim, path)
+            headers = {k.lower(): v for k, v in request['headers'].items()}
+            assert headers['editor-version'] == 'vscode/1.99.3'
+            assert headers['x-custom-header'] == 'yes'
+            assert headers['editor-plugin-version'] == 'copilot-chat/0.26.7'
+            assert 'must-not-be-used' not in headers['authorization']
+
+    def test_missing_editor_version_is_an_http_error(self, sim):
+        client = make_client(sim, headers={'editor-version': None})
+        exchange = client.exchange_token(INDIVIDUAL_TOKEN)
+        err = error_of(client.list_models, exchange['token'], api_base(exchange))
+        assert err.kind == 'http_error' and err.status == 400
+        assert sim.url + '/copilot/individual/models' in err.message
+        assert len(recorded(sim, '/models')) == 1
+
+    def test_bad_copilot_token(self, sim):
+        client = make_client(sim)
+        exchange = client.exchange_token(INDIVIDUAL_TOKEN)
+        bogus = 'tid=0123456789abcdef;exp=1;sku=x:deadbeef'
+        err = error_of(client.list_models, bogus, api_base(exchange))
+        assert err.kind == 'invalid_token' and err.status == 401
+        assert 'Copilot token was rejected' in err.message
+        assert sim.url + '/copilot/individual/models' in err.message
+        assert len(recorded(sim, '/models')) == 1
+
+    def test_revoked_github_token_kills_copilot_token(self, sim):
+        client = make_client(sim)
+        exchange = client.exchange_token(ENTERPRISE_TOKEN)
+        control(sim, 'POST', '/_sim/revoke', {'token': ENTERPRISE_TOKEN})
+        err = error_of(client.list_models, exchange['token'], api_base(exchange))
+        assert err.kind == 'invalid_token'
+        assert_clean(err.message, exchange['token'])
+
+    def test_empty_copilot_token(self, sim):
+        err = error_of(make_client(sim).list_models, '', sim.url + '/copilot/individual')
+        assert err.kind == 'empty_token'
+
+    def test_server_error_is_retried_then_succeeds(self, sim):
+        add_fault(sim, '/models', status=503, times=2)
+        client, exchange, models = self.models(sim, retries=2)
+        assert models
+        assert len(recorded(sim, '/models')) == 3
+        assert client.last_attempts == 3
+
+    def test_server_error_after_retries(self, sim):
+        add_fault(sim, '/models', status=503, body='upstream unavailable')
+        client = make_client(sim, retries=2)
+        exchange = client.exchange_token(INDIVIDUAL_TOKEN)
+        err = error_of(client.list_models, exchange['token'], api_base(exchange))
+        url = sim.url + '/copilot/individual/models'
+        assert err.kind == 'server_error' and err.status == 503 and err.url == url
+        assert err.message.startswith('%s answered HTTP 503 (server error)' % url)
+        assert 'after 3 attempts' in err.message and 'upstream unavailable' in err.message
+        assert len(recorded(sim, '/models')) == 3
+
+    def test_rate_limit_is_retried(self, sim):
+        add_fault(sim, '/models', status=429, times=1, headers={'Retry-After': '0'})
+        client, exchange, models = self.models(sim, retries=1)
+        assert models
+        assert len(recorded(sim, '/models')) == 2
+
+    def test_rate_limit_after_retries(self, sim):
+        add_fault(sim, '/models', status=429)
+        client = make_client(sim, retries=1)
+        exchange = client.exchange_token(INDIVIDUAL_TOKEN)
+        err = error_of(client.list_models, exchange['token'], api_base(exchange))
+        assert err.kind == 'http_error' and err.status == 429 and 'rate limited' in err.message
+
+    def test_retries_zero_means_one_attempt(self, sim):
+        add_fault(sim, '/models', status=502)
+        client = make_client(sim, retries=0)
+        exchange = client.exchange_token(INDIVIDUAL_TOKEN)
+        err = error_of(client.list_models, exchange['token'], api_base(exchange))
+        assert err.kind == 'server_error' and 'attempts' not in err.message
+        assert len(recorded(sim, '/models')) == 1
+
+    @pytest.mark.parametrize('status', [401, 403, 404])
+    def test_client_errors_are_never_retried(self, sim, status):
+        add_fault(sim, '/models', status=status)
+        client = make_client(sim, retries=3)
+        exchange = client.exchange_token(INDIVIDUAL_TOKEN)
+        err = error_of(client.list_models, exchange['token'], api_base(exchange))
+        assert err.status == status
+        assert err.kind == {401: 'invalid_token', 403: 'no_copilot', 404: 'http_error'}[status]
+        assert len(recorded(sim, '/models')) == 1
+
+    def test_malformed_json(self, sim):
+        add_fault(sim, '/models', malformed=True)
+        client = make_client(sim, retries=2)
+        exchange = client.exchange_token(INDIVIDUAL_TOKEN)
+        err = error_of(client.list_models, exchange['token'], api_base(exchange))
+        assert err.kind == 'malformed'
+        assert err.message.startswith('malformed response from %s/copilot/individual/models: ' % sim.url)
+        assert len(recorded(sim, '/models')) == 1  # not retried
+
+    @pytest.mark.parametrize('body', ['<html><body>Sign in to the proxy</body></html>', '', '"just a string"',
+                                      {'data': 'nope'}, {'object': 'list'}])
+    def test_wrong_shapes(self, sim, body):
+        add_fault(sim, '/models', status=200, body=body)
+        client = make_client(sim)
+        exchange = client.exchange_token(INDIVIDUAL_TOKEN)
+        err = error_of(client.list_models, exchange['token'], api_base(exchange))
+        assert err.kind == 'malformed' and 'malformed response from' in err.message
+
+    def test_bare_list_and_junk_entries_are_tolerated(self, sim):
+        add_fault(sim, '/models', status=200, body=[{'id': 'gpt-4.1'}, 'junk', {'name': 'no id'}, {'id': 'o3'}])
+        client, exchange, models = self.models(sim)
+        assert [m['id'] for m in models] == ['gpt-4.1', 'o3']
+
+    def test_models_added_and_removed(self, sim):
+        control(sim, 'POST', '/_sim/models', {'remove': ['gpt-4o'], 'add': [{'id': 'my-new-model'}]})
+        client, exchange, models = self.models(sim)
+        ids = [m['id'] for m in models]
+        assert 'gpt-4o' not in ids and 'my-new-model' in ids
+
+
+class TestTransport:
+    def test_unreachable(self):
+        url = closed_port_url()
+        sleeps = []
+        client = CopilotClient(None, github_api_url=url, timeout=5, retries=2, backoff=0.5, sleep=sleeps.append)
+        err = error_of(client.exchange_token, INDIVIDUAL_TOKEN)
+        assert err.kind == 'unreachable' and err.status is None
+        assert err.url == url + '/copilot_internal/v2/token'
+        assert err.message.startswith('cannot reach %s/copilot_internal/v2/token: ' % url)
+        assert 'refused' in err.message.lower()
+        assert 'after 3 attempts' in err.message
+        assert sleeps == [0.5, 1.0]  # retried with a growing pause
+        assert client.last_attempts == 3
+
+    def test_unresolvable_host(self):
+        client = CopilotClient(None, github_api_url='http://copilot-sim.invalid', timeout=5, retries=0)
+        err = error_of(client.get_usage, INDIVIDUAL_TOKEN)
+        assert err.kind == 'unreachable' and 'copilot-sim.invalid' in err.message
+
+    def test_bad_url(self):
+        client = CopilotClient(None, github_api_url='not a url', retries=3)
+        err = error_of(client.exchange_token, INDIVIDUAL_TOKEN)
+        assert err.kind == 'unreachable' and 'not a url' in err.message
+        assert client.last_attempts == 1
+
+    def test_credentials_in_url_are_masked(self):
+        url = closed_port_url().replace('http://', 'http://user:hunter2@')
+        client = CopilotClient(None, github_api_url=url, retries=0)
+        err = error_of(client.exchange_token, INDIVIDUAL_TOKEN)
+        assert 'hunter2' not in err.message and 'hunter2' not in err.url
+
+    def test_timeout(self, sim):
+        add_fault(sim, '/copilot_internal/v2/token', delay=2)
+        client = make_client(sim, timeout=0.5, retries=0)
+        started = time.time()
+        err = error_of(client.exchange_token, INDIVIDUAL_TOKEN)
+        assert time.time() - started < 1.8
+        url = sim.url + '/copilot_internal/v2/token'
+        assert err.kind == 'timeout' and err.url == url
+        assert err.message.startswith('timed out after 0.5 s waiting for %s' % url)
+
+    def test_timeout_is_retried(self, sim):
+        add_fault(sim, '/models', delay=1.5, times=1)
+        client, exchange, models = TestModels().models(sim, timeout=0.5, retries=1)
+        assert models
+        assert len(recorded(sim, '/models')) == 2
+
+    def test_usage(self, sim):
+        usage = make_client(sim).get_usage(BUSINESS_TOKEN)
+        assert usage['copilot_plan'] == 'business'
+        assert 'premium_interactions' in usage['quota_snapshots']
+
+    def test_usage_errors(self, sim):
+        client = make_client(sim)
+        err = error_of(client.get_usage, UNKNOWN_TOKEN)
+        assert err.kind == 'invalid_token' and 'playbooks/login.yml' in err.message
+        err = error_of(client.get_usage, NO_COPILOT_TOKEN)
+        assert err.kind == 'no_copilot' and err.status == 404
+
+    def test_github_api_url_trailing_slash(self, sim):
+        client = make_client(sim, github_api_url=sim.url + '/')
+        assert client.exchange_token(INDIVIDUAL_TOKEN)['token']
+
+    def test_secrets_registered_with_module(self, sim):
+        class FakeModule(object):
+            no_log_values = set()
+
+        module = FakeModule()
+        client = CopilotClient(module, github_api_url=sim.url, retries=0)
+        exchange = client.exchange_token(INDIVIDUAL_TOKEN)
+        assert INDIVIDUAL_TOKEN in module.no_log_values
+        assert exchange['token'] in module.no_log_values
+
+
+@pytest.fixture(scope='module')
+def tls_server(tmp_path_factory):
+    """A local HTTPS server with a self-signed certificate, answering a token exchange."""
+    import http.server
+    import shutil
+    import ssl
+    import subprocess
+    import threading
+
+    if not shutil.which('openssl'):
+        pytest.skip('openssl is needed to make a self-signed certificate')
+    directory = tmp_path_factory.mktemp('tls')
+    cert, key = directory / 'cert.pem', directory / 'key.pem'
+    subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', str(key),
+                    '-out', str(cert), '-days', '1', '-subj', '/CN=localhost'],
+                   check=True, capture_output=True)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = json.dumps({'token': 'tid=tls1;exp=1:sig', 'expires_at': 1,
+                               'endpoints': {'api': 'https://127.0.0.1/'}}).encode()
+            self.send_response(200)
+            self.send_header('content-type', 'application/json')
+            self.send_header('content-length', str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(cert), str(key))
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield 'https://127.0.0.1:%d' % server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+class TestTLS:
+    def test_untrusted_certificate_fails_without_retry(self, tls_server):
+        sleeps = []
+        client = CopilotClient(None, github_api_url=tls_server, retries=2, sleep=sleeps.append)
+        err = error_of(client.exchange_token, INDIVIDUAL_TOKEN)
+        assert err.kind == 'unreachable'
+        assert 'certificate verify failed' in err.message and 'CA certificates' in err.message
+        assert sleeps == [] and client.last_attempts == 1
+
+    def test_validate_certs_false(self, tls_server):
+        client = CopilotClient(None, github_api_url=tls_server, retries=0, validate_certs=False)
+        assert api_base(client.exchange_token(INDIVIDUAL_TOKEN)) == 'https://127.0.0.1'

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs everything the demo and the tests need on a fresh Debian 12 machine (run as root or
+# with sudo available): podman/runc/debootstrap for the lab hosts, and the pinned Python tooling
+# in .venv. Safe to re-run: each step is skipped when already done.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+system_packages=(podman runc debootstrap uidmap python3-venv curl)
+missing=()
+for package in "${system_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing system packages: ${missing[*]}"
+  sudo_if_needed apt-get update -qq
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+stamp="$venv/.requirements.sha256"
+wanted=$(sha256sum "$repo_root/requirements-dev.txt" | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+  log "installing the Python tooling into .venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$repo_root/requirements-dev.txt"
+  echo "$wanted" > "$stamp"
+fi

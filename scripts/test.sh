@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: set-up, unit tests, ansible-lint (production
+# profile), then the Molecule scenarios on real systemd hosts with real LiteLLM and real SDKs.
+#   scripts/test.sh              everything
+#   scripts/test.sh unit lint    only some stages (unit, lint, molecule)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+cd "$repo_root"
+
+stages=("$@")
+[ ${#stages[@]} -gt 0 ] || stages=(unit lint molecule)
+
+"$here/bootstrap.sh"
+for stage in "${stages[@]}"; do
+  case "$stage" in
+    unit)
+      log "unit tests (module, module_utils, simulator, role interface)"
+      python -m pytest -q tests/unit ;;
+    lint)
+      log "ansible-lint, production profile"
+      ansible-lint --profile production ;;
+    molecule)
+      "$here/build-lab-image.sh"
+      log "molecule: default scenario"
+      molecule test --scenario-name default ;;
+    *) die "unknown stage '$stage' (unit, lint, molecule)" ;;
+  esac
+done
+log "all stages passed: ${stages[*]}"

@@ -1,0 +1,31 @@
+"""A stand-in for github.com, api.github.com and api.githubcopilot.com.
+
+Speaks GitHub Copilot's (undocumented) shapes: the OAuth device flow, the
+Copilot token exchange, the quota report, `/models`, `/chat/completions`,
+`/responses`, `/v1/messages` and `/embeddings` — with deterministic answers,
+the real service's rejections, and a `/_sim/` control API for faults,
+accounts, device flow scripts, catalog edits and request inspection.
+Standard library only.
+
+    from copilot_sim import Simulator, INDIVIDUAL_TOKEN
+    sim = Simulator(port=0).start()
+    ...  # GET {sim.url}/copilot_internal/v2/token with "Authorization: token " + INDIVIDUAL_TOKEN
+    sim.stop()
+"""
+
+from .accounts import BUSINESS_TOKEN, ENTERPRISE_TOKEN, INDIVIDUAL_TOKEN, NO_COPILOT_TOKEN
+from .answers import ECHO_SYSTEM_MARKER
+from .server import Simulator
+from .state import DEFAULT_CLIENT_ID
+from .wire import fingerprint
+
+__all__ = [
+    "Simulator",
+    "INDIVIDUAL_TOKEN",
+    "BUSINESS_TOKEN",
+    "ENTERPRISE_TOKEN",
+    "NO_COPILOT_TOKEN",
+    "DEFAULT_CLIENT_ID",
+    "ECHO_SYSTEM_MARKER",
+    "fingerprint",
+]
