@@ -1,6 +1,7 @@
 """Bad input fails the play with one clear message naming the cause and the host, and the proxy
 that was already serving keeps serving its last good config with its stored token."""
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +22,8 @@ def run_site(*extra_vars):
                "--limit", HOST, str(REPO / "site.yml")]
     for extra in extra_vars:
         command += ["-e", extra]
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_FORCE_COLOR="0")
     done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     return done.returncode, done.stdout + done.stderr
 
@@ -32,7 +34,8 @@ def stored_token():
 
 
 def fatal_lines(output):
-    return [line for line in output.splitlines() if line.startswith(("fatal:", "failed:"))]
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", output)
+    return [line for line in plain.splitlines() if line.startswith(("fatal:", "failed:"))]
 
 
 @pytest.fixture
