@@ -15,12 +15,14 @@ Standard library only.
 
 from .accounts import BUSINESS_TOKEN, ENTERPRISE_TOKEN, INDIVIDUAL_TOKEN, NO_COPILOT_TOKEN
 from .answers import ECHO_SYSTEM_MARKER
+from .control_client import control
 from .server import Simulator
 from .state import DEFAULT_CLIENT_ID
 from .wire import fingerprint
 
 __all__ = [
     "Simulator",
+    "control",
     "INDIVIDUAL_TOKEN",
     "BUSINESS_TOKEN",
     "ENTERPRISE_TOKEN",

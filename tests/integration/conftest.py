@@ -1,9 +1,12 @@
 """Fixtures for tests that drive a deployed proxy (Molecule's verify step sets the environment)."""
-import json
 import os
-import urllib.request
+import sys
+from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import copilot_sim  # noqa: E402  (tests/ on the path above)
 
 PROXY_URL = os.environ.get("PROXY_URL", "")
 PROXY_KEY = os.environ.get("PROXY_KEY", "")
@@ -16,12 +19,7 @@ if not (PROXY_URL and PROXY_KEY and COPILOT_SIM_URL):
 
 def sim_call(method, path, body=None):
     """Call the Copilot simulator's control API."""
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(COPILOT_SIM_URL + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        raw = response.read()
-    return json.loads(raw) if raw else None
+    return copilot_sim.control(COPILOT_SIM_URL, method, path, body)
 
 
 @pytest.fixture

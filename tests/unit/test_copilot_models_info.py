@@ -23,7 +23,7 @@ if str(REPO / 'tests') not in sys.path:
 
 from ansible.module_utils import copilot  # noqa: E402
 
-copilot_sim = pytest.importorskip('copilot_sim')
+import copilot_sim  # noqa: E402  (tests/ is put on sys.path above)
 INDIVIDUAL_TOKEN = copilot_sim.INDIVIDUAL_TOKEN
 BUSINESS_TOKEN = copilot_sim.BUSINESS_TOKEN
 ENTERPRISE_TOKEN = copilot_sim.ENTERPRISE_TOKEN
@@ -48,12 +48,7 @@ DEFAULT_IDS = ['gpt-4.1', 'gpt-4o', 'gpt-5-mini', 'gpt-5', 'gpt-5-codex', 'claud
 
 
 def control(sim, method, path, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(sim.url + path, data=data, method=method,
-                                     headers={'content-type': 'application/json'})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        text = response.read()
-    return json.loads(text) if text else None
+    return copilot_sim.control(sim.url, method, path, body)
 
 
 def recorded(sim, path):

@@ -1,0 +1,13 @@
+"""The client side of the `/_sim/` control API, for tests and scripts that drive a simulator."""
+import json
+import urllib.request
+
+
+def control(base_url, method, path, body=None):
+    """Call the control API of the simulator at `base_url`; returns the parsed JSON answer or None."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(base_url + path, data=data, method=method,
+                                     headers={"content-type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        text = response.read()
+    return json.loads(text) if text else None
