@@ -13,7 +13,7 @@ Standard library only.
     sim.stop()
 """
 
-from .accounts import BUSINESS_TOKEN, ENTERPRISE_TOKEN, INDIVIDUAL_TOKEN, NO_COPILOT_TOKEN
+from .accounts import BUSINESS_TOKEN, ENTERPRISE_TOKEN, INDIVIDUAL_TOKEN, NO_COPILOT_TOKEN, UNKNOWN_TOKEN
 from .answers import ECHO_SYSTEM_MARKER
 from .control_client import control
 from .server import Simulator
@@ -27,6 +27,7 @@ __all__ = [
     "BUSINESS_TOKEN",
     "ENTERPRISE_TOKEN",
     "NO_COPILOT_TOKEN",
+    "UNKNOWN_TOKEN",
     "DEFAULT_CLIENT_ID",
     "ECHO_SYSTEM_MARKER",
     "fingerprint",

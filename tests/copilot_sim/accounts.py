@@ -20,6 +20,8 @@ INDIVIDUAL_TOKEN = "gho_0upwQmFbMbl2HhFQ8qgPIfQU8M21Yg4B1AG9"
 BUSINESS_TOKEN = "gho_LOPqseFsQ0nBhb9OnUa3oHR55Dm40EQDxDi2"
 ENTERPRISE_TOKEN = "gho_gZDds4ALMuqApJb7OQvBeZJzRNAgFYRCHl4U"
 NO_COPILOT_TOKEN = "gho_fCqCmWFKa04hiQiQWNXEAtYyPExG1Bj70tvJ"
+# Well-formed, but never issued: the simulator answers it with 401 Bad credentials.
+UNKNOWN_TOKEN = "gho_ThisTokenIsNotKnownToTheSimulator0001"
 
 PLANS = ("individual", "business", "enterprise")
 

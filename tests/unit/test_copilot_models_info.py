@@ -24,11 +24,8 @@ if str(REPO / 'tests') not in sys.path:
 from ansible.module_utils import copilot  # noqa: E402
 
 import copilot_sim  # noqa: E402  (tests/ is put on sys.path above)
-INDIVIDUAL_TOKEN = copilot_sim.INDIVIDUAL_TOKEN
-BUSINESS_TOKEN = copilot_sim.BUSINESS_TOKEN
-ENTERPRISE_TOKEN = copilot_sim.ENTERPRISE_TOKEN
-NO_COPILOT_TOKEN = copilot_sim.NO_COPILOT_TOKEN
-UNKNOWN_TOKEN = 'gho_ThisTokenIsNotKnownToTheSimulator0001'
+from copilot_sim import (  # noqa: E402
+    BUSINESS_TOKEN, ENTERPRISE_TOKEN, INDIVIDUAL_TOKEN, NO_COPILOT_TOKEN, UNKNOWN_TOKEN)
 ALL_TOKENS = (INDIVIDUAL_TOKEN, BUSINESS_TOKEN, ENTERPRISE_TOKEN, NO_COPILOT_TOKEN, UNKNOWN_TOKEN)
 
 
