@@ -14,7 +14,9 @@ about it -- and never contains a token or an ``Authorization`` header.
 The client:
 
 * :class:`CopilotClient` -- ``exchange_token``, ``list_models``,
-  ``get_usage`` and the generic ``request_json`` other modules can reuse.
+  ``get_usage``, the OAuth device flow (``start_device_flow``,
+  ``poll_device_flow``) and the generic ``request_json`` other modules can reuse.
+* :func:`parse_usage` -- plan, quotas and reset date of a ``/copilot_internal/user`` answer.
 * :func:`api_base` -- the Copilot API base URL from a token exchange.
 * :func:`read_github_token` -- a GitHub token from a value or a file.
 * :func:`normalize_model` / :func:`filter_models` -- pure helpers for the
@@ -32,6 +34,7 @@ import socket
 import ssl
 import time
 import urllib.error
+from urllib.parse import urlencode
 
 from ansible.module_utils.common.text.converters import to_native, to_text
 from ansible.module_utils.urls import Request
@@ -43,6 +46,15 @@ DEFAULT_COPILOT_API_BASE = 'https://api.githubcopilot.com'
 TOKEN_EXCHANGE_PATH = '/copilot_internal/v2/token'
 USAGE_PATH = '/copilot_internal/user'
 MODELS_PATH = '/models'
+
+# OAuth device flow sign-in (on github.com, not the API host).
+DEFAULT_GITHUB_URL = 'https://github.com'
+DEFAULT_CLIENT_ID = 'Iv1.b507a08c87ecfe98'  # the OAuth app of the editors' Copilot plugins
+DEFAULT_SCOPE = 'read:user'
+DEVICE_CODE_PATH = '/login/device/code'
+ACCESS_TOKEN_PATH = '/login/oauth/access_token'
+DEVICE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:device_code'
+SLOW_DOWN_STEP = 5  # seconds added to the polling interval on each slow_down (RFC 8628, 3.5)
 
 COPILOT_SEAT_URL = 'https://github.com/settings/copilot'
 LOGIN_HINT = 'sign in again (playbooks/login.yml) and update the vaulted token'
@@ -67,6 +79,13 @@ ERROR_KINDS = (
     'malformed',       # not JSON, or JSON of the wrong shape
     'http_error',      # any other HTTP error status (400, 429, ...)
     'empty_token',     # no usable GitHub token (empty value, empty/missing file)
+)
+
+# Outcomes of the OAuth device flow sign-in that end it without a token.
+DEVICE_FLOW_ERROR_KINDS = (
+    'bad_client_id',   # GitHub does not know the OAuth app (404 on /login/device/code)
+    'expired_token',   # the user code expired (or GitHub forgot the device code): start over
+    'access_denied',   # the user cancelled the sign-in
 )
 
 # Longest piece of a response body quoted in an error message.
@@ -99,7 +118,7 @@ class CopilotError(Exception):
     """
 
     def __init__(self, kind, message, url=None, status=None):
-        if kind not in ERROR_KINDS:
+        if kind not in ERROR_KINDS + DEVICE_FLOW_ERROR_KINDS:
             raise ValueError('unknown CopilotError kind %r' % (kind,))
         super(CopilotError, self).__init__(message)
         self.kind = kind
@@ -504,6 +523,184 @@ class CopilotClient(object):
                 403: no_copilot,
                 404: no_copilot,
             })
+
+    # -- OAuth device flow -------------------------------------------------
+
+    def _oauth_post(self, url, fields, status_errors=None):
+        """POST form fields to a GitHub OAuth endpoint, asking for a JSON answer."""
+        return self.request_json(
+            'POST', url, data=urlencode(fields),
+            headers={'accept': 'application/json', 'content-type': 'application/x-www-form-urlencoded'},
+            status_errors=status_errors)
+
+    def start_device_flow(self, github_url=DEFAULT_GITHUB_URL, client_id=DEFAULT_CLIENT_ID, scope=DEFAULT_SCOPE):
+        """Request a device code: ``POST {github_url}/login/device/code``.
+
+        Returns ``device_code``, ``user_code``, ``verification_uri``,
+        ``expires_in`` and ``interval``.  The device code is redacted from
+        messages (it is a credential until the sign-in ends) but, unlike the
+        tokens, not registered with the module: the caller needs it back.
+        """
+        url = _base(github_url, DEFAULT_GITHUB_URL) + DEVICE_CODE_PATH
+        bad_client = ('bad_client_id', 'GitHub does not know the OAuth client id %s (HTTP {status} from {url}); '
+                                       'use the Copilot client id %s unless you know better'
+                                       % (client_id, DEFAULT_CLIENT_ID))
+        result = self._oauth_post(url, {'client_id': client_id, 'scope': scope},
+                                  status_errors={404: bad_client, 401: bad_client})
+        if result.get('error'):
+            raise self._oauth_error(result, url, client_id)
+        answer = {}
+        for field in ('device_code', 'user_code', 'verification_uri'):
+            value = result.get(field)
+            if not isinstance(value, str) or not value.strip():
+                raise CopilotError('malformed', 'malformed response from %s: no %s in it' % (safe_url(url), field),
+                                   url=safe_url(url), status=200)
+            answer[field] = value.strip()
+        self._secrets.add(answer['device_code'])
+        answer['expires_in'] = _int(result.get('expires_in')) or 900
+        interval = _int(result.get('interval'))
+        answer['interval'] = interval if interval is not None and interval >= 0 else SLOW_DOWN_STEP
+        return answer
+
+    def poll_device_flow(self, device_code, github_url=DEFAULT_GITHUB_URL, client_id=DEFAULT_CLIENT_ID,
+                         interval=SLOW_DOWN_STEP, expires_in=900, clock=time.monotonic):
+        """Poll ``POST {github_url}/login/oauth/access_token`` until the user
+        has signed in, honouring ``interval`` and ``slow_down``.
+
+        Returns ``access_token``, ``token_type``, ``scope`` and how the wait
+        went (``polls``, ``slow_downs``, ``interval``).  The access token is
+        redacted from messages but not registered with the module (the
+        caller needs it); run the task with ``no_log``.
+
+        :raises CopilotError: ``expired_token`` (the code expired: start
+            over), ``access_denied`` (the user cancelled), ``bad_client_id``,
+            or any transport kind.
+        """
+        if not device_code:
+            raise CopilotError('expired_token', 'no device code to poll with; start the sign-in first')
+        self._secrets.add(device_code)
+        url = _base(github_url, DEFAULT_GITHUB_URL) + ACCESS_TOKEN_PATH
+        interval = max(0, _int(interval) or 0)
+        deadline = clock() + max(1, _int(expires_in) or 900)
+        fields = {'client_id': client_id, 'device_code': device_code, 'grant_type': DEVICE_GRANT_TYPE}
+        polls = slow_downs = 0
+        while True:
+            # RFC 8628: wait the interval before every poll, the first one included
+            self._sleep(interval)
+            if clock() >= deadline:
+                raise _expired(url)
+            polls += 1
+            result = self._oauth_post(url, fields)
+            token = result.get('access_token')
+            if isinstance(token, str) and token.strip():
+                token = token.strip()
+                self._secrets.add(token)
+                return {'access_token': token, 'token_type': _str(result.get('token_type')) or 'bearer',
+                        'scope': _str(result.get('scope')) or '', 'polls': polls, 'slow_downs': slow_downs,
+                        'interval': interval}
+            error = result.get('error')
+            if error == 'authorization_pending':
+                continue
+            if error == 'slow_down':
+                slow_downs += 1
+                interval = max(_int(result.get('interval')) or 0, interval + SLOW_DOWN_STEP)
+                continue
+            raise self._oauth_error(result, url, client_id)
+
+    def _oauth_error(self, result, url, client_id):
+        error = _str(result.get('error')) or ''
+        shown = safe_url(url)
+        if error in ('expired_token', 'incorrect_device_code'):
+            return _expired(url, error)
+        if error == 'access_denied':
+            return CopilotError('access_denied', 'the sign-in was cancelled (GitHub answered access_denied from %s); '
+                                                 'run the login again and authorize the code' % shown, url=shown)
+        if error in ('incorrect_client_credentials', 'device_flow_disabled', 'unsupported_grant_type'):
+            return CopilotError('bad_client_id', 'GitHub refused the OAuth client id %s (%s from %s); use the '
+                                                 'Copilot client id %s unless you know better'
+                                                 % (client_id, error, shown, DEFAULT_CLIENT_ID), url=shown)
+        description = body_snippet(_str(result.get('error_description')) or '', self._secrets)
+        if not error:
+            return CopilotError('malformed', 'malformed response from %s: neither access_token nor error in it'
+                                % shown, url=shown, status=200)
+        return CopilotError('http_error', 'GitHub answered %s from %s%s' % (
+            body_snippet(error, self._secrets), shown, ': %s' % description if description else ''), url=shown)
+
+
+def _base(url, default):
+    return (to_text(url or '') or default).strip().rstrip('/')
+
+
+def _expired(url, error='expired_token'):
+    shown = safe_url(url)
+    return CopilotError('expired_token', 'the sign-in code expired before it was authorized (%s from %s); '
+                                         'start over with a new code' % (error, shown), url=shown)
+
+
+# --------------------------------------------------------------------------
+# the Copilot user report (pure functions)
+# --------------------------------------------------------------------------
+
+def _quota(raw):
+    raw = _dict(raw)
+    unlimited = _bool(raw.get('unlimited', False))
+    entitlement = _float(raw.get('entitlement'))
+    remaining = _float(raw.get('remaining'))
+    if remaining is None:
+        remaining = _float(raw.get('quota_remaining'))
+    percent_remaining = _float(raw.get('percent_remaining'))
+    used = None
+    if entitlement is not None and remaining is not None and not unlimited:
+        used = max(entitlement - remaining, 0.0)
+    if percent_remaining is None and entitlement and remaining is not None and not unlimited:
+        percent_remaining = 100.0 * remaining / entitlement
+    percent_used = None
+    if percent_remaining is not None and not unlimited:
+        percent_used = round(max(0.0, min(100.0, 100.0 - percent_remaining)), 1)
+        percent_remaining = round(percent_remaining, 1)
+    return {
+        'unlimited': unlimited,
+        'entitlement': _whole(entitlement),
+        'used': _whole(used),
+        'remaining': _whole(remaining),
+        'percent_used': percent_used,
+        'percent_remaining': percent_remaining,
+        'overage_count': _whole(_float(raw.get('overage_count'))) or 0,
+        'overage_permitted': _bool(raw.get('overage_permitted', False)),
+    }
+
+
+def _whole(value):
+    """A figure as people read it: whole numbers as ints, else 2 decimals."""
+    if value is None:
+        return None
+    value = round(value, 2)
+    return int(value) if value == int(value) else value
+
+
+def parse_usage(raw):
+    """Flatten a ``/copilot_internal/user`` answer: plan, reset date and quotas.
+
+    ``quotas`` maps each snapshot (``premium_interactions``, ``chat``,
+    ``completions``) to ``unlimited``, ``entitlement``, ``used``,
+    ``remaining``, ``percent_used``, ``percent_remaining``,
+    ``overage_count`` and ``overage_permitted``.  Missing fields are None.
+    Older answers without ``quota_snapshots`` give no quotas.
+    """
+    raw = _dict(raw)
+    snapshots = _dict(raw.get('quota_snapshots'))
+    quotas = dict((name, _quota(value)) for name, value in snapshots.items() if isinstance(value, dict))
+    reset = _str(raw.get('quota_reset_date')) or _str(raw.get('limited_user_reset_date'))
+    return {
+        'login': _str(raw.get('login')),
+        'plan': _str(raw.get('copilot_plan')),
+        'access_type_sku': _str(raw.get('access_type_sku')),
+        'chat_enabled': _bool(raw.get('chat_enabled', False)),
+        'organizations': _str_list(raw.get('organization_login_list')),
+        'quota_reset_date': reset[:10] if reset else None,
+        'quotas': quotas,
+        'premium_interactions': quotas.get('premium_interactions'),
+    }
 
 
 # --------------------------------------------------------------------------

@@ -22,8 +22,11 @@ for stage in "${stages[@]}"; do
       ansible-lint --profile production ;;
     molecule)
       "$here/build-lab-image.sh"
+      "$here/install-clients.sh" >/dev/null  # Claude Code and Claude-Code-Router for the e2e tests
       log "molecule: default scenario"
-      molecule test --scenario-name default ;;
+      molecule test --scenario-name default
+      log "molecule: fleet scenario (3 hosts, batched rollout, a failing batch stops it)"
+      molecule test --scenario-name fleet ;;
     *) die "unknown stage '$stage' (unit, lint, molecule)" ;;
   esac
 done

@@ -150,6 +150,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # Copilot takes hundreds of connections at once; the standard library's backlog of 5 would
+    # refuse a burst of concurrent requests (bench/load.py) before a thread could accept them.
+    request_queue_size = 1024
 
     def __init__(self, address, simulator):
         if ":" in address[0]:

@@ -1,5 +1,6 @@
 """Bad input fails the play with one clear message naming the cause and the host, and the proxy
 that was already serving keeps serving its last good config with its stored token."""
+import json
 import os
 import re
 import subprocess
@@ -7,11 +8,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import copilot_sim, sim_call
 
 REPO = Path(__file__).resolve().parents[2]
 HOST = os.environ.get("LAB_HOST", "")
 INVENTORY = os.environ.get("LAB_INVENTORY", "")
 TOKEN_FILE = "/var/lib/litellm-copilot/github_copilot/access-token"
+LAST_GOOD_MODELS = "/var/lib/litellm-copilot/models.last-good.json"
+CONFIG = "/etc/litellm-copilot/config.yaml"
+# A token the simulator accepts until this module revokes it (never INDIVIDUAL_TOKEN: other tests use it).
+REVOKED_TOKEN = "gho_RevokedByTheBadInputTests000000000000"
 
 pytestmark = pytest.mark.skipif(not (HOST and INVENTORY), reason="needs the Molecule lab host")
 
@@ -28,9 +34,14 @@ def run_site(*extra_vars):
     return done.returncode, done.stdout + done.stderr
 
 
-def stored_token():
-    return subprocess.run(["podman", "exec", HOST, "cat", TOKEN_FILE], check=True,
+def on_host(*command):
+    """Runs a command on the lab host; returns its stdout."""
+    return subprocess.run(["podman", "exec", HOST, *command], check=True,
                           capture_output=True, text=True).stdout
+
+
+def stored_token():
+    return on_host("cat", TOKEN_FILE)
 
 
 def fatal_lines(output):
@@ -66,3 +77,132 @@ def test_bad_input_fails_clearly_and_keeps_serving(serving, extra_vars, cause):
     assert "[%s]" % HOST in fatal[0]
     assert cause in output
     assert "gho_ThisTokenWasNeverIssued" not in output
+
+
+def recap_counts(output):
+    """The PLAY RECAP numbers (ok, changed, failed, ...) of the lab host."""
+    line = next(line for line in output.splitlines() if line.startswith(HOST + " ") and "changed=" in line)
+    return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", line)}
+
+
+@pytest.fixture
+def revoked_token():
+    sim_call("POST", "/_sim/accounts", {"token": REVOKED_TOKEN, "plan": "individual", "login": "revoked"})
+    sim_call("POST", "/_sim/revoke", {"token": REVOKED_TOKEN})
+    return REVOKED_TOKEN
+
+
+@pytest.mark.parametrize("token", ["   ", "\t\n"], ids=["spaces", "tab-newline"])
+def test_whitespace_token_fails_clearly(serving, token):
+    """A token of only whitespace is an error, never a silent fall-back to the stored token."""
+    code, output = run_site('{"litellm_copilot_github_token": %s}' % json.dumps(token))
+    assert code != 0
+    fatal = fatal_lines(output)
+    assert len(fatal) == 1, "expected exactly one failure, got:\n" + "\n".join(fatal)
+    assert "[%s]" % HOST in fatal[0]
+    assert "whitespace" in fatal[0]
+
+
+def test_empty_stored_token_fails_clearly(serving):
+    """No inventory token and an empty stored one (say, a sign-in that wrote nothing): one error
+    naming the empty file, and no fall-back to the last good model list."""
+    on_host("cp", "-p", TOKEN_FILE, TOKEN_FILE + ".h")
+    try:
+        on_host("truncate", "--size", "0", TOKEN_FILE)
+        code, output = run_site('{"litellm_copilot_github_token": ""}')
+    finally:
+        on_host("mv", TOKEN_FILE + ".h", TOKEN_FILE)
+    assert code != 0
+    fatal = fatal_lines(output)
+    assert len(fatal) == 1, "expected exactly one failure, got:\n" + "\n".join(fatal)
+    assert "[%s]" % HOST in fatal[0]
+    assert "is empty" in fatal[0]
+    assert "WARNING: model discovery failed" not in output
+
+
+def test_revoked_token_fails_clearly(serving, revoked_token):
+    code, output = run_site("litellm_copilot_github_token=" + revoked_token)
+    assert code != 0
+    fatal = fatal_lines(output)
+    assert len(fatal) == 1, "expected exactly one failure, got:\n" + "\n".join(fatal)
+    assert "[%s]" % HOST in fatal[0]
+    assert "invalid or revoked" in fatal[0]
+    assert revoked_token not in output
+
+
+@pytest.fixture
+def fault():
+    """Adds simulator faults for one test; clears them afterwards whatever happens."""
+    def add(**spec):
+        sim_call("POST", "/_sim/faults", spec)
+    yield add
+    sim_call("DELETE", "/_sim/faults")
+
+
+# GitHub or Copilot down while deploying: the host keeps its last good model list (a warning, not
+# a failure), nothing changes, nothing restarts. http_timeout only shortens the timeout case.
+@pytest.mark.parametrize("spec, kind", [
+    ({"path": "/copilot_internal/v2/token", "status": 502, "body": "Bad Gateway"}, "server_error"),
+    ({"path": "/models", "status": 503}, "server_error"),
+    ({"path": "/copilot_internal/v2/token", "delay": 8}, "timeout"),
+    ({"path": "/models", "malformed": True}, "malformed"),
+], ids=["token-exchange-502", "models-503", "token-exchange-timeout", "models-malformed-json"])
+def test_outage_falls_back_to_last_good_models(serving, fault, spec, kind):
+    before = on_host("cat", CONFIG)
+    main_pid = on_host("systemctl", "show", "--property", "MainPID", "--value", "litellm-copilot")
+    fault(**spec)
+    # A new inventory token during an outage was not validated: it must not replace the stored one
+    # (the serving fixture checks that).
+    code, output = run_site("litellm_copilot_http_timeout=3",
+                            "litellm_copilot_github_token=" + copilot_sim.BUSINESS_TOKEN)
+    assert code == 0, output[-3000:]
+    assert not fatal_lines(output)
+    warning = [line for line in output.splitlines() if "WARNING: model discovery failed on" in line]
+    assert warning, output[-3000:]
+    assert HOST in warning[0] and kind in warning[0]
+    assert "NOT validated" in output
+    assert recap_counts(output)["changed"] == 0
+    assert on_host("cat", CONFIG) == before
+    assert on_host("systemctl", "show", "--property", "MainPID", "--value", "litellm-copilot") == main_pid
+
+
+def test_outage_without_last_good_models_fails_clearly(serving, fault):
+    fault(path="/copilot_internal/v2/token", status=502)
+    on_host("mv", LAST_GOOD_MODELS, LAST_GOOD_MODELS + ".h")
+    try:
+        code, output = run_site()
+    finally:
+        on_host("mv", LAST_GOOD_MODELS + ".h", LAST_GOOD_MODELS)
+    assert code != 0
+    fatal = fatal_lines(output)
+    assert len(fatal) == 1, "expected exactly one failure, got:\n" + "\n".join(fatal)
+    assert "[%s]" % HOST in fatal[0]
+    assert "502" in fatal[0] and "no last good model list" in fatal[0]
+
+
+def test_config_litellm_rejects_never_reaches_the_proxy(serving):
+    """validate_config.py catches a wrongly typed setting before the live config is replaced."""
+    before = on_host("cat", CONFIG)
+    code, output = run_site('{"litellm_copilot_litellm_settings": {"drop_params": "maybe"}}')
+    assert code != 0
+    fatal = fatal_lines(output)
+    assert len(fatal) == 1, "expected exactly one failure, got:\n" + "\n".join(fatal)
+    assert "[%s]" % HOST in fatal[0]
+    assert "drop_params must be a boolean" in fatal[0]
+    assert on_host("cat", CONFIG) == before
+
+
+def test_config_that_fails_at_startup_rolls_back(serving):
+    """A callback LiteLLM cannot import passes validation but stops the proxy at start-up: the
+    health gate fails, the role restores the last good config and restarts it, and says so."""
+    code, output = run_site('{"litellm_copilot_litellm_settings": {"callbacks": ["no_such_module.handler"]},'
+                            ' "litellm_copilot_health_timeout": 60}')
+    assert code != 0
+    fatal = fatal_lines(output)
+    assert fatal and "[%s]" % HOST in fatal[-1]
+    assert "Rolled back to the last good config" in fatal[-1]
+    assert "healthy again" in fatal[-1]
+    assert "no_such_module" in fatal[-1]  # the journal excerpt shows why
+    assert recap_counts(output)["failed"] == 1
+    assert on_host("cat", CONFIG) == on_host("cat", CONFIG + ".last-good")
+    assert "no_such_module" not in on_host("cat", CONFIG)

@@ -65,14 +65,47 @@ def offline_copilot_credentials(directory):
     os.environ["GITHUB_COPILOT_ACCESS_TOKEN_FILE"] = "access-token"
 
 
+def setting_type(default):
+    """The type a LiteLLM setting takes, judged by its default; None when it cannot be told."""
+    if isinstance(default, bool):
+        return "a boolean"
+    if isinstance(default, (int, float)):
+        return "a number"
+    if isinstance(default, str):
+        return "a string"
+    if isinstance(default, list):
+        return "a list"
+    if isinstance(default, dict):
+        return "a mapping"
+    return None
+
+
+def isinstance_of(value, expected):
+    """Whether a setting's value fits the type its default has. LiteLLM reads these at start-up
+    without checking them, so a wrong type only shows as a crash or odd behaviour later."""
+    if expected == "a boolean":
+        return isinstance(value, bool)
+    if expected == "a number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if expected == "a string":
+        return isinstance(value, str)
+    if expected == "a list":
+        return isinstance(value, list)
+    return isinstance(value, dict)
+
+
 def litellm_problems(config):
     """Problems LiteLLM itself reports: unknown settings, providers or deployments it rejects."""
     import litellm
 
     problems = []
-    for key in config.get("litellm_settings") or {}:
+    for key, value in (config.get("litellm_settings") or {}).items():
         if not hasattr(litellm, key):
             problems.append("litellm_settings.%s is not a LiteLLM setting" % key)
+            continue
+        expected = setting_type(getattr(litellm, key))
+        if expected and not isinstance_of(value, expected):
+            problems.append("litellm_settings.%s must be %s, got %r" % (key, expected, value))
     # get_llm_provider() would try to sign in to Copilot; the provider list is enough here.
     providers = {str(getattr(provider, "value", provider)) for provider in litellm.provider_list}
     for entry in config["model_list"]:

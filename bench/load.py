@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Latency the proxy adds, under load: N concurrent streamed chat requests straight to the Copilot
+simulator, then the same through a deployed proxy; p50/p95 of each, and the difference.
+
+    PROXY_KEY=$(podman exec lab1 cat /var/lib/litellm-copilot/master-key) \\
+      .venv/bin/python bench/load.py --proxy http://127.0.0.1:4000 --sim http://127.0.0.1:18080
+
+Each run sends --concurrency requests at once (direct first, then via the proxy) and measures
+each request from send to the stream's last byte, and to its first content chunk. The report is
+the median over --runs runs of each run's percentiles. Both paths use the same client, the
+OpenAI SDK (requirements-dev.txt), so its own overhead cancels out in the difference.
+"""
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import time
+
+import urllib.request
+
+import openai
+
+# The simulator's built-in individual account (tests/copilot_sim): not a secret.
+SIM_TOKEN = "gho_0upwQmFbMbl2HhFQ8qgPIfQU8M21Yg4B1AG9"
+IDE_HEADERS = {"editor-version": "vscode/1.95.0", "editor-plugin-version": "copilot-chat/0.26.7",
+               "copilot-integration-id": "vscode-chat", "user-agent": "GitHubCopilotChat/0.26.7"}
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+async def one(client, model, number):
+    started = time.perf_counter()
+    first = None
+    stream = await client.chat.completions.create(
+        model=model, stream=True, messages=[{"role": "user", "content": "bench %d" % number}])
+    finish = None
+    async for chunk in stream:
+        for choice in chunk.choices:
+            if first is None and choice.delta.content:
+                first = time.perf_counter()
+            finish = choice.finish_reason or finish
+    if finish is None:
+        raise RuntimeError("stream ended without a finish_reason")
+    return (first or time.perf_counter()) - started, time.perf_counter() - started
+
+
+async def burst(base_url, key, headers, model, concurrency, requests):
+    """`requests` requests, `concurrency` of them in flight at any time."""
+    client = openai.AsyncOpenAI(base_url=base_url, api_key=key, default_headers=headers,
+                                max_retries=0, timeout=300)
+    gate = asyncio.Semaphore(concurrency)
+
+    async def gated(number):
+        async with gate:
+            return await one(client, model, number)
+    try:
+        results = await asyncio.gather(*(gated(n) for n in range(requests)), return_exceptions=True)
+    finally:
+        await client.close()
+    errors = [r for r in results if isinstance(r, BaseException)]
+    timings = [r for r in results if not isinstance(r, BaseException)]
+    return timings, errors
+
+
+def copilot_endpoint(sim, github_token):
+    """Exchange the GitHub token at the simulator like Copilot clients do: (API base, Copilot token)."""
+    request = urllib.request.Request(sim + "/copilot_internal/v2/token",
+                                     headers=dict(IDE_HEADERS, authorization="token " + github_token))
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        exchange = json.load(answer)
+    return exchange["endpoints"]["api"], exchange["token"]
+
+
+def summary(timings):
+    first = [t[0] * 1000 for t in timings]
+    total = [t[1] * 1000 for t in timings]
+    return {"first_p50": percentile(first, 0.5), "first_p95": percentile(first, 0.95),
+            "total_p50": percentile(total, 0.5), "total_p95": percentile(total, 0.95)}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--proxy", default=os.environ.get("PROXY_URL", "http://127.0.0.1:4000"))
+    parser.add_argument("--key", default=os.environ.get("PROXY_KEY", ""), help="master key (default $PROXY_KEY)")
+    parser.add_argument("--sim", default=os.environ.get("COPILOT_SIM_URL", "http://127.0.0.1:18080"))
+    parser.add_argument("--github-token", default=SIM_TOKEN)
+    parser.add_argument("--model", default="gpt-4.1")
+    parser.add_argument("--concurrency", type=int, default=200, help="requests in flight at once")
+    parser.add_argument("--requests", type=int, default=0,
+                        help="requests per run and path (default: --concurrency, at least 20)")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    args = parser.parse_args()
+    if not args.key:
+        parser.error("the proxy's master key: --key or PROXY_KEY")
+
+    runs = {"direct": [], "proxy": []}
+    errors = {"direct": 0, "proxy": 0}
+    for run in range(args.runs):
+        # A fresh Copilot token each run, as a client would hold one.
+        direct_base, copilot_token = copilot_endpoint(args.sim, args.github_token)
+        targets = {"direct": (direct_base, copilot_token, IDE_HEADERS),
+                   "proxy": (args.proxy.rstrip("/") + "/v1", args.key, {})}
+        for name, (base_url, key, headers) in targets.items():
+            timings, failed = asyncio.run(burst(base_url, key, headers, args.model, args.concurrency,
+                                                args.requests or max(args.concurrency, 20)))
+            errors[name] += len(failed)
+            if failed:
+                print("run %d %s: %d errors, first: %r" % (run + 1, name, len(failed), failed[0]), file=sys.stderr)
+            if timings:
+                runs[name].append(summary(timings))
+        print("run %d/%d done" % (run + 1, args.runs), file=sys.stderr)
+
+    result = {"concurrency": args.concurrency, "requests": args.requests or max(args.concurrency, 20),
+              "runs": args.runs, "errors": errors}
+    for name in runs:
+        result[name] = {key: round(statistics.median(r[key] for r in runs[name]), 1) for key in runs[name][0]}
+    result["added"] = {key: round(result["proxy"][key] - result["direct"][key], 1) for key in result["direct"]}
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print("%d streamed requests, %d at once, median of %d runs, errors: direct %d, proxy %d"
+              % (result["requests"], args.concurrency, args.runs, errors["direct"], errors["proxy"]))
+        print("%-8s %12s %12s %12s %12s" % ("ms", "first p50", "first p95", "total p50", "total p95"))
+        for name in ("direct", "proxy", "added"):
+            row = result[name]
+            print("%-8s %12.1f %12.1f %12.1f %12.1f" % (name, row["first_p50"], row["first_p95"],
+                                                       row["total_p50"], row["total_p95"]))
+    return 1 if errors["proxy"] or errors["direct"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""How fast systemd brings a killed proxy back: kill -9 of the service's main process, then the
+seconds until /health/liveliness answers 200 again (target: 15 s). Median of --runs runs.
+
+    .venv/bin/python bench/load_kill.py --container lab1 --proxy http://127.0.0.1:4000 --runs 5
+
+The lab host is a podman container (scripts/lab-host.sh); commands run in it with podman exec.
+"""
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+
+def on_host(container, *command):
+    return subprocess.run(["podman", "exec", container, *command], check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+def alive(url):
+    try:
+        with urllib.request.urlopen(url + "/health/liveliness", timeout=2) as answer:
+            return answer.status == 200
+    except OSError:
+        return False
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--container", required=True)
+    parser.add_argument("--proxy", default="http://127.0.0.1:4000")
+    parser.add_argument("--service", default="litellm-copilot")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--limit", type=float, default=180, help="give up after this many seconds")
+    args = parser.parse_args()
+    times = []
+    for run in range(args.runs):
+        while not alive(args.proxy):
+            time.sleep(0.5)
+        pid = on_host(args.container, "systemctl", "show", "--property", "MainPID", "--value", args.service)
+        on_host(args.container, "kill", "-9", pid)
+        killed = time.monotonic()
+        time.sleep(0.2)
+        while not alive(args.proxy):
+            if time.monotonic() - killed > args.limit:
+                sys.exit("run %d: not back after %.0f s" % (run + 1, args.limit))
+            time.sleep(0.1)
+        times.append(time.monotonic() - killed)
+        print("run %d: healthy %.1f s after kill -9" % (run + 1, times[-1]), file=sys.stderr)
+    print("kill -9 to healthy: median %.1f s, min %.1f s, max %.1f s over %d runs"
+          % (statistics.median(times), min(times), max(times), len(times)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,298 @@
+#!/usr/bin/env python3
+"""Rollout benchmarks on lab hosts (podman containers with systemd, scripts/lab-host.sh) against
+the Copilot simulator: what docs/benchmarks.md reports. Prints markdown table rows.
+
+  bench/rollout.py rollout --runs 3 --hosts 1 3 6     cold rollout, no-change re-run, refresh-models
+                                                      (no change, then one new model) for N hosts
+  bench/rollout.py rollout --runs 1 --hosts 1 --cold-cache
+                                                      the same, the controller's wheelhouse cache empty
+  bench/rollout.py installers --runs 3                pip vs uv installing the wheelhouse into a fresh venv
+  bench/rollout.py methods --runs 3                   cold rollout of one host: wheelhouse vs index install
+
+Every run starts fresh lab hosts and removes them afterwards. Run from the repository root after
+scripts/bootstrap.sh and scripts/build-lab-image.sh; needs root (podman). The hosts use host
+networking, so the simulator port and the proxy ports (--sim-port, --port-base .. +N-1) must be free.
+Timings include everything ansible-playbook does; the controller's wheelhouse cache is warm unless
+--cold-cache (the first cold rollout then also builds the wheelhouse).
+"""
+import argparse
+import contextlib
+import json
+import os
+import pathlib
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+TOKEN = "gho_0upwQmFbMbl2HhFQ8qgPIfQU8M21Yg4B1AG9"  # the simulator's built-in account: not a secret
+SERVICE = "litellm-copilot"
+VENV = "/opt/litellm-copilot/venv"
+WHEELHOUSES = "/opt/litellm-copilot/wheelhouse"
+HOST_LOCK = "/opt/litellm-copilot/requirements.lock"
+
+
+def log(message):
+    print("==> " + message, file=sys.stderr, flush=True)
+
+
+def environment():
+    """The environment scripts/lib.sh sets up: the project's venv first on PATH, its Ansible and podman config."""
+    env = dict(os.environ)
+    env["PATH"] = "%s:%s" % (REPO / ".venv" / "bin", env.get("PATH", ""))
+    env["ANSIBLE_CONFIG"] = str(REPO / "ansible.cfg")
+    env["CONTAINERS_CONF"] = str(REPO / "tests" / "lab" / "containers.conf")
+    env["ANSIBLE_NOCOLOR"] = "1"
+    return env
+
+
+ENV = environment()
+
+
+def run(argv, check=True, **kwargs):
+    return subprocess.run(argv, env=ENV, check=check, text=True, capture_output=True, **kwargs)
+
+
+def timed(argv):
+    """(seconds, completed process) of one command."""
+    start = time.monotonic()
+    result = run(argv, check=False, cwd=REPO)
+    return time.monotonic() - start, result
+
+
+def changed_count(output):
+    """Sum of changed= over the PLAY RECAP lines."""
+    return sum(int(n) for n in re.findall(r"\bchanged=(\d+)", output))
+
+
+@contextlib.contextmanager
+def simulator(port):
+    process = subprocess.Popen([sys.executable, "-m", "copilot_sim", "--port", str(port), "--quiet"],
+                               cwd=REPO / "tests", env=ENV, stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(50):
+            try:
+                urllib.request.urlopen("http://127.0.0.1:%d/_sim/health" % port, timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise SystemExit("the simulator did not start on port %d" % port)
+        yield "http://127.0.0.1:%d" % port
+    finally:
+        process.terminate()
+        process.wait()
+
+
+@contextlib.contextmanager
+def lab_hosts(prefix, count):
+    names = ["%s-%d" % (prefix, i + 1) for i in range(count)]
+    try:
+        for name in names:
+            run(["podman", "rm", "--force", name], check=False)
+            run([str(REPO / "scripts" / "lab-host.sh"), name])
+        yield names
+    finally:
+        for name in names:
+            run(["podman", "rm", "--force", "--time", "0", name], check=False)
+
+
+def write_inventory(directory, names, sim_url, port_base, extra=None):
+    hosts = {name: {"litellm_copilot_port": port_base + i} for i, name in enumerate(names)}
+    group_vars = {
+        "ansible_connection": "containers.podman.podman",
+        "ansible_python_interpreter": "/usr/bin/python3",
+        "litellm_copilot_github_api_url": sim_url,
+        "litellm_copilot_github_token": TOKEN,
+    }
+    group_vars.update(extra or {})
+    path = pathlib.Path(directory) / "hosts.yml"
+    path.write_text(json.dumps({"litellm_copilot": {"hosts": hosts, "vars": group_vars}}, indent=2))
+    return str(path)
+
+
+def playbook(inventory, name, *args):
+    seconds, result = timed(["ansible-playbook", "-i", inventory, name, *args])
+    if result.returncode != 0:
+        sys.stderr.write(result.stdout[-6000:] + result.stderr[-3000:])
+        raise SystemExit("%s failed (rc %d)" % (name, result.returncode))
+    return seconds, changed_count(result.stdout)
+
+
+def main_pids(names):
+    return {name: run(["podman", "exec", name, "systemctl", "show", "--property", "MainPID", "--value",
+                       SERVICE]).stdout.strip() for name in names}
+
+
+def add_sim_model(sim_url, model_id):
+    """A newly released model, with every field Copilot's list carries (the simulator's own shape)."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from copilot_sim.catalog import chat_model  # pylint: disable=import-outside-toplevel
+    model = chat_model(model_id, "Bench " + model_id, "OpenAI", model_id, model_id,
+                       context=128000, prompt=128000, output=16384)
+    body = json.dumps({"add": [model]})
+    request = urllib.request.Request(sim_url + "/_sim/models", data=body.encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=10).read()
+
+
+def row(scenario, hosts, samples, note=""):
+    return "| %s | %s | %d | %.1f | %.1f | %.1f | %s |" % (
+        scenario, hosts, len(samples), statistics.median(samples), min(samples), max(samples), note)
+
+
+HEADER = ["| scenario | hosts | runs | median s | min s | max s | notes |",
+          "|---|---|---|---|---|---|---|"]
+
+
+def bench_rollout(args):
+    results = {}
+    with simulator(args.sim_port) as sim_url:
+        for count in args.hosts:
+            for index in range(args.runs):
+                run_no = "N=%d run %d/%d" % (count, index + 1, args.runs)
+                urllib.request.urlopen(urllib.request.Request(sim_url + "/_sim/reset", data=b"{}", method="POST"))
+                with tempfile.TemporaryDirectory(prefix="bench-") as work, lab_hosts(args.prefix, count) as names:
+                    extra = {}
+                    if args.cold_cache:
+                        extra["litellm_copilot_wheelhouse_cache_dir"] = os.path.join(work, "wheelhouse")
+                    inventory = write_inventory(work, names, sim_url, args.port_base, extra)
+                    steps = []
+                    seconds, _ = playbook(inventory, "site.yml")
+                    steps.append(("cold rollout" + (" (empty wheelhouse cache)" if args.cold_cache else ""),
+                                  seconds, ""))
+                    seconds, changed = playbook(inventory, "site.yml")
+                    steps.append(("no-change re-run", seconds, "changed=%d" % changed))
+                    before = main_pids(names)
+                    seconds, changed = playbook(inventory, "playbooks/refresh-models.yml")
+                    restarted = sum(before[n] != pid for n, pid in main_pids(names).items())
+                    steps.append(("refresh-models, no upstream change", seconds,
+                                  "changed=%d, restarted %d/%d" % (changed, restarted, count)))
+                    add_sim_model(sim_url, "bench-model-%d" % index)
+                    before = main_pids(names)
+                    seconds, changed = playbook(inventory, "playbooks/refresh-models.yml")
+                    restarted = sum(before[n] != pid for n, pid in main_pids(names).items())
+                    steps.append(("refresh-models, one new model", seconds,
+                                  "restarted %d/%d" % (restarted, count)))
+                    for scenario, seconds, note in steps:
+                        log("%s: %s %.1f s %s" % (run_no, scenario, seconds, note))
+                        entry = results.setdefault((scenario, count), ([], set()))
+                        entry[0].append(seconds)
+                        if note:
+                            entry[1].add(note)
+    lines = list(HEADER)
+    for (scenario, count), (samples, notes) in results.items():
+        lines.append(row(scenario, count, samples, "; ".join(sorted(notes))))
+    lines += [""] + target_ratios(results, args.hosts)
+    return lines
+
+
+def target_ratios(results, counts):
+    """The issue's targets as ratios of medians: N-host cold vs 1-host cold, no-change vs cold."""
+    def median(scenario, count):
+        samples = results.get((scenario, count), ([], None))[0]
+        return statistics.median(samples) if samples else None
+
+    cold = [key[0] for key in results if key[0].startswith("cold rollout")][0]
+    lines = []
+    for count in counts:
+        one, many, again = median(cold, 1), median(cold, count), median("no-change re-run", count)
+        if count > 1 and one and many:
+            lines.append("- %d hosts cold / 1 host cold: %.2f (target for 6: <= 1.5)" % (count, many / one))
+        if many and again:
+            lines.append("- %d hosts no-change re-run / cold: %.0f %% (target for 6: <= 20 %%)" % (count, 100 * again / many))
+    return lines
+
+
+def install_command(installer, wheelhouse, venv):
+    if installer == "uv":
+        return ("{venv}/bin/pip install --quiet --no-index --no-deps --find-links {wh} uv && "
+                "{venv}/bin/uv pip install --quiet --offline --no-cache --compile-bytecode --python {venv}/bin/python "
+                "--no-index --find-links {wh} --require-hashes --no-deps --requirement {lock}").format(
+                    venv=venv, wh=wheelhouse, lock=HOST_LOCK)
+    return ("{venv}/bin/pip install --quiet --disable-pip-version-check --no-input --no-index --find-links {wh} "
+            "--require-hashes --no-deps --requirement {lock}").format(venv=venv, wh=wheelhouse, lock=HOST_LOCK)
+
+
+def bench_installers(args):
+    """pip vs uv for the install step alone: same wheelhouse, fresh venv each time, bytecode compiled."""
+    samples = {"pip": [], "uv": []}
+    with simulator(args.sim_port) as sim_url, tempfile.TemporaryDirectory(prefix="bench-") as work, \
+            lab_hosts(args.prefix, 1) as names:
+        host = names[0]
+        inventory = write_inventory(work, names, sim_url, args.port_base)
+        log("deploying %s once to bring the wheelhouse and the lock" % host)
+        playbook(inventory, "site.yml")
+        wheelhouse = run(["podman", "exec", host, "sh", "-c", "ls -d %s/*/" % WHEELHOUSES]).stdout.split()[0]
+        for index in range(args.runs):
+            for installer in ("pip", "uv"):  # interleaved, so drifting load hits both alike
+                venv = "/opt/bench-venv"
+                run(["podman", "exec", host, "sh", "-c", "rm -rf %s && python3 -m venv %s" % (venv, venv)])
+                seconds, result = timed(["podman", "exec", host, "sh", "-c", install_command(installer, wheelhouse, venv)])
+                if result.returncode != 0:
+                    raise SystemExit("%s install failed: %s" % (installer, result.stderr[-2000:]))
+                log("run %d/%d: %s %.1f s" % (index + 1, args.runs, installer, seconds))
+                samples[installer].append(seconds)
+    lines = list(HEADER)
+    lines.append(row("install step, pip (--no-index, compiles bytecode)", 1, samples["pip"]))
+    lines.append(row("install step, uv (--offline --compile-bytecode, incl. putting uv in the venv)", 1, samples["uv"]))
+    return lines
+
+
+def index_settings(host):
+    """Role settings for the index method on a lab host: the controller's CA bundle (a TLS-intercepting
+    proxy is common) and its package index when pip is configured for one."""
+    ca = "/etc/ssl/certs/ca-certificates.crt"
+    extra = "--cert /usr/local/share/bench-ca.crt"
+    if os.path.exists(ca):
+        run(["podman", "cp", ca, "%s:/usr/local/share/bench-ca.crt" % host])
+    index = run([str(REPO / ".venv" / "bin" / "pip"), "config", "get", "global.index-url"], check=False).stdout.strip()
+    if index and not index.startswith("file:"):
+        extra += " --index-url " + index
+    return {"litellm_copilot_install_method": "index", "litellm_copilot_pip_extra_args": extra}
+
+
+def bench_methods(args):
+    samples = {"wheelhouse": [], "index": []}
+    with simulator(args.sim_port) as sim_url:
+        for index in range(args.runs):
+            for method in args.methods:
+                with tempfile.TemporaryDirectory(prefix="bench-") as work, lab_hosts(args.prefix, 1) as names:
+                    extra = index_settings(names[0]) if method == "index" else {}
+                    inventory = write_inventory(work, names, sim_url, args.port_base, extra)
+                    seconds, _ = playbook(inventory, "site.yml")
+                    log("run %d/%d: %s %.1f s" % (index + 1, args.runs, method, seconds))
+                    samples[method].append(seconds)
+    lines = list(HEADER)
+    if samples["wheelhouse"]:
+        lines.append(row("cold rollout, wheelhouse (uv, offline)", 1, samples["wheelhouse"]))
+    if samples["index"]:
+        lines.append(row("cold rollout, index (pip on the host)", 1, samples["index"]))
+    return lines
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=["rollout", "installers", "methods"])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--hosts", type=int, nargs="+", default=[1, 3, 6])
+    parser.add_argument("--cold-cache", action="store_true", help="empty controller wheelhouse cache per run")
+    parser.add_argument("--methods", nargs="+", choices=["wheelhouse", "index"], default=["wheelhouse", "index"],
+                        help="methods: which install methods to compare")
+    parser.add_argument("--prefix", default="bench", help="lab host names: PREFIX-1, PREFIX-2, ...")
+    parser.add_argument("--sim-port", type=int, default=18500)
+    parser.add_argument("--port-base", type=int, default=4500, help="first proxy port; host i gets BASE+i")
+    args = parser.parse_args(argv)
+    if shutil.which("podman", path=ENV["PATH"]) is None:
+        raise SystemExit("podman is missing: run scripts/bootstrap.sh")
+    lines = {"rollout": bench_rollout, "installers": bench_installers, "methods": bench_methods}[args.what](args)
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

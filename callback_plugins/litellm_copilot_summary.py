@@ -1,0 +1,99 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Prints one table at the end of a rollout: every host the gateway play targeted, its result and
+what it serves. A callback rather than a last play because a rollout that stops at a failing
+batch (max_fail_percentage) ends the playbook: no later play would run, but this still reports."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: litellm_copilot_summary
+type: aggregate
+short_description: One summary table per litellm_copilot rollout
+description:
+  - At the end of a playbook that ran the litellm_copilot role, prints one line per host the role's
+    plays targeted (after C(--limit)), with the result (ok, failed, unreachable, or not reached for
+    hosts a stopped rollout never got to), the LiteLLM version the proxy reports and the number of
+    models it serves.
+  - Version and models come from the C(_litellm_copilot_result) fact the role's health gate sets.
+  - Active whenever it is on the callback plugin path; prints nothing for other playbooks.
+"""
+
+from ansible.plugins.callback import CallbackBase
+
+ROLE = "litellm_copilot"
+FACT = "_litellm_copilot_result"
+
+
+def summary_rows(targeted, processed, failed, unreachable, results):
+    """(host, result, version, models) for each targeted host, in inventory order.
+
+    targeted: host names the role's plays covered; processed: hosts that ran at least one task;
+    failed/unreachable: hosts with failures; results: host -> {version, models} from the gate.
+    """
+    rows = []
+    for host in targeted:
+        if host in unreachable:
+            outcome = "unreachable"
+        elif host in failed:
+            outcome = "failed"
+        elif host in processed:
+            outcome = "ok"
+        else:
+            outcome = "not reached"
+        # A failed host may have passed the gate earlier in the run; it does not count now.
+        fact = results.get(host, {}) if outcome == "ok" else {}
+        rows.append((host, outcome, str(fact.get("version", "-")), str(fact.get("models", "-"))))
+    return rows
+
+
+def format_table(rows):
+    """The rows as an aligned text table with a header line."""
+    header = ("HOST", "RESULT", "LITELLM", "MODELS")
+    widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header))]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
+                     for row in [header] + rows)
+
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "litellm_copilot_summary"
+    CALLBACK_NEEDS_ENABLED = False
+
+    def __init__(self):
+        super().__init__()
+        self._play = None
+        self._targeted = []
+        self._results = {}
+
+    def v2_playbook_on_play_start(self, play):
+        self._play = play
+
+    def v2_playbook_on_task_start(self, task, is_conditional):
+        role = getattr(task, "_role", None)
+        if role is None or role.get_name() != ROLE or self._play is None:
+            return
+        # Play start comes once per serial batch with the inventory restricted to that batch, so
+        # ask for the play's hosts without that restriction (but still within --limit).
+        try:
+            inventory = self._play.get_variable_manager()._inventory
+            hosts = [host.name for host in inventory.get_hosts(self._play.hosts, ignore_restrictions=True)]
+        except Exception:  # pylint: disable=broad-except
+            hosts = []
+        for host in hosts:
+            if host not in self._targeted:
+                self._targeted.append(host)
+
+    def v2_runner_on_ok(self, result):
+        facts = result._result.get("ansible_facts") or {}
+        if FACT in facts:
+            self._results[result._host.get_name()] = facts[FACT]
+
+    def v2_playbook_on_stats(self, stats):
+        if not self._targeted:
+            return
+        rows = summary_rows(self._targeted, set(stats.processed), set(stats.failures),
+                            set(stats.dark), self._results)
+        self._display.banner("LITELLM COPILOT ROLLOUT SUMMARY")
+        self._display.display(format_table(rows))

@@ -1,0 +1,251 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+#
+# Copyright: litellm-copilot maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+DOCUMENTATION = r"""
+module: copilot_usage_info
+short_description: Check a GitHub token's Copilot access and report its plan and premium quota
+description:
+  - Exchanges the GitHub token for a Copilot token (C(GET <github_api_url>/copilot_internal/v2/token)), which
+    proves the token is valid and the account has a Copilot seat, then reads the account's plan, quotas and
+    quota reset date (C(GET <github_api_url>/copilot_internal/user)).
+  - Read-only; it never changes anything and always reports O(ignore:changed=false).
+  - Runs on the host it is called for, so O(github_token_path) names a file on that host.
+author:
+  - litellm-copilot maintainers
+attributes:
+  check_mode:
+    support: full
+    description: Can run in check mode; the module makes the same read-only requests.
+    details: This action does not modify state.
+  diff_mode:
+    support: N/A
+    description: Returns no diff.
+    details: This action does not modify state.
+options:
+  github_token:
+    description:
+      - The GitHub OAuth token of the Copilot user (C(gho_...)).
+      - Mutually exclusive with O(github_token_path); one of the two is required.
+    type: str
+  github_token_path:
+    description:
+      - Path of a file that holds the GitHub token, such as the one the role stores for LiteLLM.
+      - Mutually exclusive with O(github_token); one of the two is required.
+    type: path
+  github_api_url:
+    description:
+      - Root of the GitHub API. For GitHub Enterprise Cloud with data residency use C(https://api.<subdomain>.ghe.com).
+    type: str
+    default: https://api.github.com
+  exchange:
+    description:
+      - Also exchange the token for a Copilot token first, the check LiteLLM itself depends on. With V(false)
+        only the usage report is read.
+    type: bool
+    default: true
+  headers:
+    description:
+      - HTTP headers that override the IDE headers sent with every request (keys case-insensitive; null removes one).
+    type: dict
+    default: {}
+  timeout:
+    description:
+      - Seconds to wait for each HTTP request.
+    type: int
+    default: 30
+  retries:
+    description:
+      - How many more times to try a request after a transient failure (connection error, timeout, HTTP 5xx, 429).
+    type: int
+    default: 2
+  validate_certs:
+    description:
+      - Verify GitHub's TLS certificates. Set to V(false) only against a test server.
+    type: bool
+    default: true
+notes:
+  - Neither the GitHub token nor the Copilot token is ever returned; both are registered as no_log values.
+  - On failure the result carries C(error_kind) (V(invalid_token) for a revoked or wrong token, V(no_copilot)
+    for an account without a seat, V(unreachable), V(timeout), V(server_error), V(malformed), V(http_error),
+    V(empty_token)) and C(url), so a report can show the cause instead of aborting (use C(failed_when) false).
+seealso:
+  - module: copilot_models_info
+    description: The models the same seat can use.
+  - module: github_device_login
+    description: Get a token with the device flow.
+"""
+
+EXAMPLES = r"""
+- name: Read the Copilot quota of the token the gateway uses
+  copilot_usage_info:
+    github_token_path: /var/lib/litellm-copilot/github_copilot/access-token
+  become: true
+  register: usage
+
+- name: Warn when premium requests run low
+  ansible.builtin.debug:
+    msg: "{{ usage.premium_interactions.remaining }} premium requests left until {{ usage.quota_reset_date }}"
+  when: not usage.premium_interactions.unlimited and usage.premium_interactions.percent_remaining < 10
+
+- name: Validate a new token before storing it, without aborting on a bad one
+  copilot_usage_info:
+    github_token: "{{ new_token }}"
+  register: checked
+  failed_when: false
+"""
+
+RETURN = r"""
+login:
+  description: GitHub login of the token's account.
+  type: str
+  returned: success
+  sample: octocat
+plan:
+  description: Copilot plan (C(individual), C(business), C(enterprise)), or null.
+  type: str
+  returned: success
+  sample: individual
+access_type_sku:
+  description: The seat's SKU.
+  type: str
+  returned: success
+  sample: monthly_subscriber
+organizations:
+  description: Organisations the seat comes from.
+  type: list
+  elements: str
+  returned: success
+quota_reset_date:
+  description: Day the monthly quotas reset (C(YYYY-MM-DD)), or null.
+  type: str
+  returned: success
+  sample: '2026-12-01'
+premium_interactions:
+  description: The premium request quota; null when the answer has none.
+  type: dict
+  returned: success
+  contains:
+    unlimited:
+      description: Whether the quota is unlimited.
+      type: bool
+    entitlement:
+      description: Premium requests per month.
+      type: float
+      sample: 300
+    used:
+      description: Premium requests used this month (entitlement minus remaining).
+      type: float
+      sample: 12.33
+    remaining:
+      description: Premium requests left.
+      type: float
+      sample: 287.67
+    percent_used:
+      description: Percent of the entitlement used.
+      type: float
+      sample: 4.1
+    percent_remaining:
+      description: Percent of the entitlement left.
+      type: float
+      sample: 95.9
+    overage_count:
+      description: Premium requests beyond the entitlement.
+      type: float
+    overage_permitted:
+      description: Whether requests beyond the entitlement are allowed (and billed).
+      type: bool
+quotas:
+  description: Every quota snapshot (C(premium_interactions), C(chat), C(completions)), same fields as RV(premium_interactions).
+  type: dict
+  returned: success
+copilot:
+  description: What the token exchange said (only with O(exchange=true)); no token in it.
+  type: dict
+  returned: success
+  contains:
+    sku:
+      description: The Copilot token's SKU.
+      type: str
+    api_base:
+      description: The Copilot API base URL of the seat.
+      type: str
+    expires_at:
+      description: When the exchanged Copilot token expires (unix seconds).
+      type: int
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.copilot import (
+    DEFAULT_GITHUB_API_URL,
+    CopilotClient,
+    CopilotError,
+    api_base,
+    parse_usage,
+    read_github_token,
+)
+
+
+def argument_spec():
+    return dict(
+        github_token=dict(type='str', no_log=True),
+        github_token_path=dict(type='path'),
+        github_api_url=dict(type='str', default=DEFAULT_GITHUB_API_URL),
+        exchange=dict(type='bool', default=True),
+        headers=dict(type='dict', default={}),
+        timeout=dict(type='int', default=30),
+        retries=dict(type='int', default=2),
+        validate_certs=dict(type='bool', default=True),
+    )
+
+
+def run(module, client):
+    params = module.params
+    token = read_github_token(params['github_token'], params['github_token_path'])
+    client.add_secret(token)
+    result = dict(changed=False)
+    if params['exchange']:
+        exchanged = client.exchange_token(token)
+        result['copilot'] = {
+            'sku': exchanged.get('sku'),
+            'api_base': api_base(exchanged),
+            'expires_at': exchanged.get('expires_at'),
+        }
+    result.update(parse_usage(client.get_usage(token)))
+    return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        mutually_exclusive=[('github_token', 'github_token_path')],
+        required_one_of=[('github_token', 'github_token_path')],
+        supports_check_mode=True,
+    )
+    if module.params['timeout'] <= 0:
+        module.fail_json(msg='timeout must be a positive number of seconds, got %d' % module.params['timeout'])
+    if module.params['retries'] < 0:
+        module.fail_json(msg='retries must be 0 or more, got %d' % module.params['retries'])
+
+    client = CopilotClient(
+        module,
+        github_api_url=module.params['github_api_url'],
+        headers=module.params['headers'],
+        timeout=module.params['timeout'],
+        validate_certs=module.params['validate_certs'],
+        retries=module.params['retries'],
+    )
+    try:
+        result = run(module, client)
+    except CopilotError as exc:
+        module.fail_json(changed=False, **exc.to_result())
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,123 @@
+"""Secrets never leak: not into Ansible's output at -vvv (through a token rotation, so the token,
+environment and master-key tasks all run with a change), not into the journal, not into any file
+other users can read; the files holding them are private to the service user; the unit's
+sandbox keeps its systemd-analyze exposure at or below 2.5."""
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import PROXY_KEY, copilot_sim
+
+REPO = Path(__file__).resolve().parents[2]
+HOST = os.environ.get("LAB_HOST", "")
+INVENTORY = os.environ.get("LAB_INVENTORY", "")
+DATA_DIR = "/var/lib/litellm-copilot"
+CONFIG_DIR = "/etc/litellm-copilot"
+SERVICE = "litellm-copilot"
+# The shape of a Copilot token: tid=<hex>;exp=<unix>;...:<signature>. Matches any one the simulator issued.
+COPILOT_TOKEN = re.compile(r"tid=[0-9a-f]{16,};exp=\d+")
+MAX_EXPOSURE = 2.5
+
+pytestmark = pytest.mark.skipif(not (HOST and INVENTORY), reason="needs the Molecule lab host")
+
+
+def on_host(*command, check=True):
+    return subprocess.run(["podman", "exec", HOST, *command], check=check,
+                          capture_output=True, text=True).stdout
+
+
+def run_site_verbose(*extra_vars):
+    command = [str(Path(sys.executable).with_name("ansible-playbook")), "-vvv", "-i", INVENTORY,
+               "--limit", HOST, str(REPO / "site.yml")]
+    for extra in extra_vars:
+        command += ["-e", extra]
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    return done.returncode, done.stdout + done.stderr
+
+
+def leaks(text, secrets):
+    """Names of the secrets found in text (never the secrets themselves)."""
+    found = [name for name, value in secrets.items() if value and value in text]
+    if COPILOT_TOKEN.search(text):
+        found.append("a Copilot token (tid=...)")
+    return found
+
+
+@pytest.fixture(scope="module")
+def secrets():
+    """The secrets in play: both GitHub tokens of the rotation, the master key and the Copilot
+    token LiteLLM has cached (the rotation below makes LiteLLM and discovery exchange new ones)."""
+    return {
+        "GitHub token (stored)": on_host("cat", DATA_DIR + "/github_copilot/access-token").strip(),
+        "GitHub token (rotation)": copilot_sim.BUSINESS_TOKEN,
+        "master key": on_host("cat", DATA_DIR + "/master-key").strip(),
+    }
+
+
+@pytest.fixture(scope="module")
+def rotation_output(secrets):
+    """A token rotation at -vvv: to another account's token and back to the stored one."""
+    stored = secrets["GitHub token (stored)"]
+    outputs = []
+    for token in (copilot_sim.BUSINESS_TOKEN, stored):
+        code, output = run_site_verbose("litellm_copilot_github_token=" + token)
+        outputs.append(output)
+        assert code == 0, "the rotation run failed:\n" + "\n".join(output.splitlines()[-40:]).replace(token, "<token>")
+    assert "changed: [%s]" % HOST in outputs[0], "the rotation changed nothing"
+    assert on_host("cat", DATA_DIR + "/github_copilot/access-token").strip() == stored
+    return "\n".join(outputs)
+
+
+def test_no_secret_in_verbose_ansible_output(rotation_output, secrets):
+    assert "Store the GitHub token where LiteLLM reads it" in rotation_output
+    assert leaks(rotation_output, secrets) == []
+
+
+def test_no_secret_in_the_journal(rotation_output, secrets):
+    cached = on_host("cat", DATA_DIR + "/github_copilot/api-key.json", check=False)
+    assert COPILOT_TOKEN.search(cached), "LiteLLM holds no Copilot token: the proxy never exchanged one"
+    journal = on_host("journalctl", "--no-pager", "--output", "cat")
+    assert journal
+    assert leaks(journal, secrets) == []
+
+
+def test_no_secret_in_files_others_can_read(rotation_output, secrets):
+    # Each secret as a fixed string, and the Copilot token shape, over every file others may read.
+    patterns = [value for value in secrets.values() if value] + ["tid=[0-9a-f]\\{16,\\};exp="]
+    listing = ("{ find / -xdev -type f -perm -o=r -print0;"
+               " find /tmp /run /var/tmp /dev/shm -type f -perm -o=r -print0; } 2>/dev/null"
+               " | xargs -0 -r grep -l -I %s -- 2>/dev/null || true"
+               % " ".join("-e '%s'" % pattern for pattern in patterns))
+    found = on_host("sh", "-c", listing).split()
+    assert found == []
+
+
+@pytest.mark.parametrize("path, mode", [
+    (DATA_DIR, "700"),
+    (DATA_DIR + "/github_copilot", "700"),
+    (DATA_DIR + "/github_copilot/access-token", "600"),
+    (DATA_DIR + "/github_copilot/api-key.json", "600"),
+    (DATA_DIR + "/master-key", "600"),
+    (DATA_DIR + "/models.last-good.json", "600"),
+    (CONFIG_DIR + "/litellm.env", "600"),
+    (CONFIG_DIR + "/litellm.env.last-good", "600"),
+])
+def test_secret_files_are_private_to_the_service_user(path, mode):
+    assert on_host("stat", "--format", "%a %U", path).split() == [mode, "litellm"]
+
+
+def test_config_dir_is_closed_to_others():
+    mode, owner, group = on_host("stat", "--format", "%a %U %G", CONFIG_DIR).split()
+    assert mode.endswith("0") and (owner, group) == ("root", "litellm")
+
+
+def test_sandbox_exposure():
+    report = on_host("systemd-analyze", "security", "--no-pager", SERVICE)
+    match = re.search(r"Overall exposure level for %s\.service: ([0-9.]+)" % SERVICE, report)
+    assert match, report[-500:]
+    assert float(match.group(1)) <= MAX_EXPOSURE, report
+    assert PROXY_KEY not in report
