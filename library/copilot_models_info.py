@@ -369,32 +369,26 @@ status:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.copilot import (
-    DEFAULT_GITHUB_API_URL,
-    CopilotClient,
-    CopilotError,
+    TOKEN_OPTION_RULES,
     api_base as token_api_base,
     filter_models,
     normalize_model,
     read_github_token,
+    run_module,
+    token_argument_spec,
+    token_client,
     unique_ids,
 )
 
 
 def argument_spec():
-    return dict(
-        github_token=dict(type='str', no_log=True),
-        github_token_path=dict(type='path'),
-        github_api_url=dict(type='str', default=DEFAULT_GITHUB_API_URL),
+    return token_argument_spec(
         api_base=dict(type='str', default=''),
-        headers=dict(type='dict', default={}),
         include=dict(type='list', elements='str', default=['*']),
         exclude=dict(type='list', elements='str', default=[]),
         types=dict(type='list', elements='str', default=['chat']),
         enabled_only=dict(type='bool', default=True),
         picker_only=dict(type='bool', default=True),
-        timeout=dict(type='int', default=30),
-        retries=dict(type='int', default=2),
-        validate_certs=dict(type='bool', default=True),
     )
 
 
@@ -441,30 +435,8 @@ def run(module, client):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(),
-        mutually_exclusive=[('github_token', 'github_token_path')],
-        required_one_of=[('github_token', 'github_token_path')],
-        supports_check_mode=True,
-    )
-    if module.params['timeout'] <= 0:
-        module.fail_json(msg='timeout must be a positive number of seconds, got %d' % module.params['timeout'])
-    if module.params['retries'] < 0:
-        module.fail_json(msg='retries must be 0 or more, got %d' % module.params['retries'])
-
-    client = CopilotClient(
-        module,
-        github_api_url=module.params['github_api_url'],
-        headers=module.params['headers'],
-        timeout=module.params['timeout'],
-        validate_certs=module.params['validate_certs'],
-        retries=module.params['retries'],
-    )
-    try:
-        result = run(module, client)
-    except CopilotError as exc:
-        module.fail_json(changed=False, **exc.to_result())
-    module.exit_json(**result)
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True, **TOKEN_OPTION_RULES)
+    run_module(module, token_client(module), run)
 
 
 if __name__ == '__main__':

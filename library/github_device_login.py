@@ -188,7 +188,8 @@ from ansible.module_utils.copilot import (
     DEFAULT_GITHUB_URL,
     DEFAULT_SCOPE,
     CopilotClient,
-    CopilotError,
+    require_positive,
+    run_module,
 )
 
 
@@ -223,8 +224,7 @@ def main():
         required_if=[('step', 'poll', ('device_code',))],
         supports_check_mode=True,
     )
-    if module.params['timeout'] <= 0:
-        module.fail_json(msg='timeout must be a positive number of seconds, got %d' % module.params['timeout'])
+    require_positive(module, 'timeout')
     if module.params['interval'] < 0:
         module.fail_json(msg='interval must be 0 or more seconds, got %d' % module.params['interval'])
     if not (module.params['client_id'] or '').strip():
@@ -234,11 +234,7 @@ def main():
     # which masks them in this module's own result. Messages are still redacted; callers use no_log.
     client = CopilotClient(None, timeout=module.params['timeout'],
                            validate_certs=module.params['validate_certs'], retries=2)
-    try:
-        result = run(module, client)
-    except CopilotError as exc:
-        module.fail_json(changed=False, **exc.to_result())
-    module.exit_json(**result)
+    run_module(module, client, run)
 
 
 if __name__ == '__main__':

@@ -1,18 +1,12 @@
 """Bad input fails the play with one clear message naming the cause and the host, and the proxy
 that was already serving keeps serving its last good config with its stored token."""
 import json
-import os
-import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from conftest import copilot_sim, sim_call
+from lab import HOST, INVENTORY, fatal_lines, recap_counts, run_playbook
+from lab import host_output as on_host
 
-REPO = Path(__file__).resolve().parents[2]
-HOST = os.environ.get("LAB_HOST", "")
-INVENTORY = os.environ.get("LAB_INVENTORY", "")
 TOKEN_FILE = "/var/lib/litellm-copilot/github_copilot/access-token"
 LAST_GOOD_MODELS = "/var/lib/litellm-copilot/models.last-good.json"
 CONFIG = "/etc/litellm-copilot/config.yaml"
@@ -23,30 +17,12 @@ pytestmark = pytest.mark.skipif(not (HOST and INVENTORY), reason="needs the Mole
 
 
 def run_site(*extra_vars):
-    """Runs site.yml against the lab host; returns (exit code, combined output)."""
-    command = [str(Path(sys.executable).with_name("ansible-playbook")), "-i", INVENTORY,
-               "--limit", HOST, str(REPO / "site.yml")]
-    for extra in extra_vars:
-        command += ["-e", extra]
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_FORCE_COLOR="0")
-    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
-    return done.returncode, done.stdout + done.stderr
-
-
-def on_host(*command):
-    """Runs a command on the lab host; returns its stdout."""
-    return subprocess.run(["podman", "exec", HOST, *command], check=True,
-                          capture_output=True, text=True).stdout
+    """Runs site.yml against the lab host; returns (exit code, output)."""
+    return run_playbook("site.yml", *extra_vars)
 
 
 def stored_token():
     return on_host("cat", TOKEN_FILE)
-
-
-def fatal_lines(output):
-    plain = re.sub(r"\x1b\[[0-9;]*m", "", output)
-    return [line for line in plain.splitlines() if line.startswith(("fatal:", "failed:"))]
 
 
 @pytest.fixture
@@ -77,12 +53,6 @@ def test_bad_input_fails_clearly_and_keeps_serving(serving, extra_vars, cause):
     assert "[%s]" % HOST in fatal[0]
     assert cause in output
     assert "gho_ThisTokenWasNeverIssued" not in output
-
-
-def recap_counts(output):
-    """The PLAY RECAP numbers (ok, changed, failed, ...) of the lab host."""
-    line = next(line for line in output.splitlines() if line.startswith(HOST + " ") and "changed=" in line)
-    return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", line)}
 
 
 @pytest.fixture

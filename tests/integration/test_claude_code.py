@@ -11,7 +11,7 @@ import time
 import urllib.request
 
 import pytest
-from clients import HOST, INVENTORY, REPO, host_vars, on_host, sim_bodies
+from lab import HOST, INVENTORY, REPO, host_vars, on_host, sim_bodies
 from conftest import PROXY_KEY, PROXY_URL
 
 pytestmark = pytest.mark.skipif(not (HOST and INVENTORY), reason="needs the Molecule lab host")

@@ -2,15 +2,11 @@
 responses-only model through both OpenAI APIs, the per-model rpm cap and the premium multiplier,
 all through the deployed proxy with the real SDKs."""
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import openai
 import pytest
 import yaml
-from clients import HOST, INVENTORY, REPO, host_vars, on_host, sim_bodies
+from lab import HOST, INVENTORY, fatal_lines, host_vars, on_host, run_playbook, sim_bodies
 
 pytestmark = pytest.mark.skipif(not (HOST and INVENTORY), reason="needs the Molecule lab host")
 
@@ -117,13 +113,10 @@ def test_rpm_cap_answers_429_before_copilot_is_called(openai_client, sim_request
 
 def test_alias_of_an_unserved_model_fails_naming_it_and_the_host(openai_client):
     before = sorted(model.id for model in openai_client.models.list())
-    command = [str(Path(sys.executable).with_name("ansible-playbook")), "-i", INVENTORY, "--limit", HOST,
-               "--tags", "configure", "-e", json.dumps({"litellm_copilot_model_aliases": {"fast": "gpt-9"}}),
-               str(REPO / "site.yml")]
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
-    fatal = [line for line in done.stdout.splitlines() if line.startswith("fatal:")]
-    assert done.returncode != 0
+    code, output = run_playbook("site.yml", json.dumps({"litellm_copilot_model_aliases": {"fast": "gpt-9"}}),
+                                options=["--tags", "configure"])
+    fatal = fatal_lines(output)
+    assert code != 0
     assert len(fatal) == 1
     assert "alias 'fast' points at 'gpt-9', which this seat does not serve" in fatal[0]
     assert "on %s:" % HOST in fatal[0]

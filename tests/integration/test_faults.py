@@ -2,16 +2,15 @@
 under load (LiteLLM exchanges a new token in time; no request fails)."""
 import concurrent.futures
 import hashlib
-import os
-import subprocess
 import threading
 import time
 import urllib.request
 
 import pytest
 from conftest import PROXY_URL, sim_call
+from lab import HOST
+from lab import host_output as on_host
 
-HOST = os.environ.get("LAB_HOST", "")
 SERVICE = "litellm-copilot"
 TOKEN_CACHE = "/var/lib/litellm-copilot/github_copilot/api-key.json"
 # Generous: a start-up takes 10-30 s on a loaded 2-core machine. How fast the proxy is back
@@ -22,11 +21,6 @@ LOAD_SECONDS = 75
 CLIENTS = 4
 
 pytestmark = pytest.mark.skipif(not HOST, reason="needs the Molecule lab host")
-
-
-def on_host(*command, check=True):
-    return subprocess.run(["podman", "exec", HOST, *command], check=check,
-                          capture_output=True, text=True).stdout
 
 
 def main_pid():

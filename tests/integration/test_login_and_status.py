@@ -8,43 +8,26 @@ import re
 import secrets
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from ansible.parsing.vault import VaultLib, VaultSecret
 
-import copilot_sim
+import lab as lab_host
+from conftest import COPILOT_SIM_URL as SIM_URL
+from conftest import PROXY_KEY, PROXY_URL, copilot_sim, sim_call
+from lab import BIN, HOST, INVENTORY, REPO, fatal_lines, plain
 
-REPO = Path(__file__).resolve().parents[2]
-HOST = os.environ.get("LAB_HOST", "")
-INVENTORY = os.environ.get("LAB_INVENTORY", "")
-PROXY_URL = os.environ.get("PROXY_URL", "")
-PROXY_KEY = os.environ.get("PROXY_KEY", "")
-SIM_URL = os.environ.get("COPILOT_SIM_URL", "")
 DATA_DIR = "/var/lib/litellm-copilot/github_copilot"
-BIN = Path(sys.executable).parent
 
 pytestmark = pytest.mark.skipif(not (HOST and INVENTORY), reason="needs the Molecule lab host")
 
 
-def sim_call(method, path, body=None):
-    return copilot_sim.control(SIM_URL, method, path, body)
-
-
 # --------------------------------------------------------------------------- small tools
 
-def plain(output):
-    return re.sub(r"\x1b\[[0-9;]*m", "", output)
-
-
-def fatal_lines(output):
-    return [line for line in plain(output).splitlines() if line.startswith(("fatal:", "failed:"))]
-
-
 def on_host(*command):
-    return subprocess.run(["podman", "exec", HOST, *command], capture_output=True, text=True, timeout=60)
+    return lab_host.on_host(*command, check=False, timeout=60)
 
 
 def host_file(path):

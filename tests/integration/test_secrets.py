@@ -2,18 +2,13 @@
 environment and master-key tasks all run with a change), not into the journal, not into any file
 other users can read; the files holding them are private to the service user; the unit's
 sandbox keeps its systemd-analyze exposure at or below 2.5."""
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from conftest import PROXY_KEY, copilot_sim
+from lab import HOST, INVENTORY, run_playbook
+from lab import host_output as on_host
 
-REPO = Path(__file__).resolve().parents[2]
-HOST = os.environ.get("LAB_HOST", "")
-INVENTORY = os.environ.get("LAB_INVENTORY", "")
 DATA_DIR = "/var/lib/litellm-copilot"
 CONFIG_DIR = "/etc/litellm-copilot"
 SERVICE = "litellm-copilot"
@@ -24,19 +19,8 @@ MAX_EXPOSURE = 2.5
 pytestmark = pytest.mark.skipif(not (HOST and INVENTORY), reason="needs the Molecule lab host")
 
 
-def on_host(*command, check=True):
-    return subprocess.run(["podman", "exec", HOST, *command], check=check,
-                          capture_output=True, text=True).stdout
-
-
 def run_site_verbose(*extra_vars):
-    command = [str(Path(sys.executable).with_name("ansible-playbook")), "-vvv", "-i", INVENTORY,
-               "--limit", HOST, str(REPO / "site.yml")]
-    for extra in extra_vars:
-        command += ["-e", extra]
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
-    return done.returncode, done.stdout + done.stderr
+    return run_playbook("site.yml", *extra_vars, verbose=True)
 
 
 def leaks(text, secrets):

@@ -3,41 +3,22 @@
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import socket
-import sys
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-import ansible.module_utils
-from ansible.module_utils.testing import patch_module_args
+# module_harness first: it puts the repo's module_utils/ and tests/ on the import paths.
+from module_harness import invoke, load_library_module
+from ansible.module_utils import copilot
 
-REPO = Path(__file__).resolve().parents[2]
-if str(REPO / 'module_utils') not in ansible.module_utils.__path__:
-    ansible.module_utils.__path__.append(str(REPO / 'module_utils'))
-if str(REPO / 'tests') not in sys.path:
-    sys.path.insert(0, str(REPO / 'tests'))
-
-from ansible.module_utils import copilot  # noqa: E402
-
-import copilot_sim  # noqa: E402  (tests/ is put on sys.path above)
-from copilot_sim import (  # noqa: E402
+import copilot_sim
+from copilot_sim import (
     BUSINESS_TOKEN, ENTERPRISE_TOKEN, INDIVIDUAL_TOKEN, NO_COPILOT_TOKEN, UNKNOWN_TOKEN)
 ALL_TOKENS = (INDIVIDUAL_TOKEN, BUSINESS_TOKEN, ENTERPRISE_TOKEN, NO_COPILOT_TOKEN, UNKNOWN_TOKEN)
 
 
-def _load_module():
-    path = REPO / 'library' / 'copilot_models_info.py'
-    spec = importlib.util.spec_from_file_location('copilot_models_info', str(path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-copilot_models_info = _load_module()
+copilot_models_info = load_library_module('copilot_models_info')
 
 # The catalog's enabled, picker-visible chat models, in API order.
 DEFAULT_IDS = ['gpt-4.1', 'gpt-4o', 'gpt-5-mini', 'gpt-5', 'gpt-5-codex', 'claude-sonnet-4', 'claude-sonnet-4.5',
@@ -60,16 +41,7 @@ def run(sim, capsys, monkeypatch):
     def runner(check_mode=False, **args):
         args.setdefault('github_api_url', sim.url)
         args.setdefault('timeout', 5)
-        if check_mode:
-            args['_ansible_check_mode'] = True
-        with patch_module_args(args):
-            with pytest.raises(SystemExit) as exit_info:
-                copilot_models_info.main()
-        out = capsys.readouterr().out
-        result = json.loads(out)
-        failed = bool(result.get('failed'))
-        assert (exit_info.value.code != 0) == failed
-        return result, failed, out
+        return invoke(copilot_models_info, capsys, check_mode, **args)
 
     return runner
 

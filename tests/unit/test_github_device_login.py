@@ -3,36 +3,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-import ansible.module_utils
-from ansible.module_utils.testing import patch_module_args
+# module_harness first: it puts the repo's module_utils/ and tests/ on the import paths.
+from module_harness import invoke, load_library_module
+from ansible.module_utils import copilot
 
-REPO = Path(__file__).resolve().parents[2]
-if str(REPO / 'module_utils') not in ansible.module_utils.__path__:
-    ansible.module_utils.__path__.append(str(REPO / 'module_utils'))
-if str(REPO / 'tests') not in sys.path:
-    sys.path.insert(0, str(REPO / 'tests'))
-
-from ansible.module_utils import copilot  # noqa: E402
-
-import copilot_sim  # noqa: E402
+import copilot_sim
 
 
-def _load_module():
-    path = REPO / 'library' / 'github_device_login.py'
-    spec = importlib.util.spec_from_file_location('github_device_login', str(path))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-github_device_login = _load_module()
+github_device_login = load_library_module('github_device_login')
 
 
 def control(sim, method, path, body=None):
@@ -51,16 +33,7 @@ def run(capsys):
     """Run the module's main() with args; returns (result, failed, raw stdout)."""
     def runner(check_mode=False, **args):
         args.setdefault('timeout', 5)
-        if check_mode:
-            args['_ansible_check_mode'] = True
-        with patch_module_args(args):
-            with pytest.raises(SystemExit) as exit_info:
-                github_device_login.main()
-        out = capsys.readouterr().out
-        result = json.loads(out)
-        failed = bool(result.get('failed'))
-        assert (exit_info.value.code != 0) == failed
-        return result, failed, out
+        return invoke(github_device_login, capsys, check_mode, **args)
 
     return runner
 

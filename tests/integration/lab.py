@@ -1,0 +1,73 @@
+"""The lab host the integration tests drive (Molecule names it in LAB_HOST and LAB_INVENTORY):
+running commands and playbooks on it, and reading Ansible's output. Not a test module."""
+import json
+import os
+import re
+import subprocess
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+HOST = os.environ.get("LAB_HOST", "")
+INVENTORY = os.environ.get("LAB_INVENTORY", "")
+BIN = Path(sys.executable).parent
+
+
+def on_host(*command, user=None, check=True, timeout=300):
+    """Runs a command on the lab host (as `user` when given); returns the finished process."""
+    podman = ["podman", "exec"] + (["--user", user, "--workdir", "/home/" + user] if user else [])
+    return subprocess.run(podman + [HOST, *command], check=check, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def host_output(*command, check=True):
+    """Runs a command on the lab host as root; returns its stdout."""
+    return on_host(*command, check=check).stdout
+
+
+def ansible_env(**extra):
+    """The environment for ansible-* commands: the repo's ansible.cfg, no colour."""
+    return dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+                ANSIBLE_FORCE_COLOR="0", **extra)
+
+
+def run_playbook(playbook, *extra_vars, options=(), inventory=None, verbose=False, timeout=900):
+    """Runs a playbook of the repo against the lab host, with extra vars and ansible-playbook
+    options (e.g. ["--tags", "configure"]); returns (exit code, output without colour)."""
+    command = [str(BIN / "ansible-playbook"), "-i", str(inventory or INVENTORY), "--limit", HOST,
+               *options, str(REPO / playbook)] + (["-vvv"] if verbose else [])
+    for extra in extra_vars:
+        command += ["-e", extra]
+    done = subprocess.run(command, cwd=REPO, env=ansible_env(), capture_output=True, text=True,
+                          timeout=timeout)
+    return done.returncode, plain(done.stdout + done.stderr)
+
+
+def plain(output):
+    """Ansible output without its colour codes."""
+    return re.sub(r"\x1b\[[0-9;]*m", "", output)
+
+
+def fatal_lines(output):
+    """The lines where Ansible reports a failed task."""
+    return [line for line in plain(output).splitlines() if line.startswith(("fatal:", "failed:"))]
+
+
+def recap_counts(output):
+    """The PLAY RECAP numbers (ok, changed, failed, ...) of the lab host."""
+    line = next(line for line in output.splitlines() if line.startswith(HOST + " ") and "changed=" in line)
+    return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", line)}
+
+
+@lru_cache(maxsize=None)
+def host_vars():
+    """The lab host's inventory variables, as Ansible sees them."""
+    command = [str(BIN / "ansible-inventory"), "-i", INVENTORY, "--host", HOST]
+    return json.loads(subprocess.run(command, check=True, capture_output=True, text=True, cwd=REPO,
+                                     env=ansible_env()).stdout)
+
+
+def sim_bodies(requests):
+    """The JSON bodies of recorded simulator requests."""
+    return [r["body"] if isinstance(r["body"], dict) else json.loads(r["body"]) for r in requests]
