@@ -21,6 +21,14 @@ def run_site(*extra_vars):
     return run_playbook("site.yml", *extra_vars)
 
 
+def the_one_failure(output):
+    """The one `fatal:` line of a failed run, which must name the lab host."""
+    fatal = fatal_lines(output)
+    assert len(fatal) == 1, "expected exactly one failure, got:\n" + "\n".join(fatal)
+    assert "[%s]" % HOST in fatal[0]
+    return fatal[0]
+
+
 def stored_token():
     return on_host("cat", TOKEN_FILE)
 
@@ -48,9 +56,7 @@ def serving(openai_client):
 def test_bad_input_fails_clearly_and_keeps_serving(serving, extra_vars, cause):
     code, output = run_site(*extra_vars)
     assert code != 0
-    fatal = fatal_lines(output)
-    assert len(fatal) == 1, "expected exactly one failure, got:\n" + "\n".join(fatal)
-    assert "[%s]" % HOST in fatal[0]
+    the_one_failure(output)
     assert cause in output
     assert "gho_ThisTokenWasNeverIssued" not in output
 
@@ -67,10 +73,8 @@ def test_whitespace_token_fails_clearly(serving, token):
     """A token of only whitespace is an error, never a silent fall-back to the stored token."""
     code, output = run_site('{"litellm_copilot_github_token": %s}' % json.dumps(token))
     assert code != 0
-    fatal = fatal_lines(output)
-    assert len(fatal) == 1, "expected exactly one failure, got:\n" + "\n".join(fatal)
-    assert "[%s]" % HOST in fatal[0]
-    assert "whitespace" in fatal[0]
+    failure = the_one_failure(output)
+    assert "whitespace" in failure
 
 
 def test_empty_stored_token_fails_clearly(serving):
@@ -83,20 +87,16 @@ def test_empty_stored_token_fails_clearly(serving):
     finally:
         on_host("mv", TOKEN_FILE + ".h", TOKEN_FILE)
     assert code != 0
-    fatal = fatal_lines(output)
-    assert len(fatal) == 1, "expected exactly one failure, got:\n" + "\n".join(fatal)
-    assert "[%s]" % HOST in fatal[0]
-    assert "is empty" in fatal[0]
+    failure = the_one_failure(output)
+    assert "is empty" in failure
     assert "WARNING: model discovery failed" not in output
 
 
 def test_revoked_token_fails_clearly(serving, revoked_token):
     code, output = run_site("litellm_copilot_github_token=" + revoked_token)
     assert code != 0
-    fatal = fatal_lines(output)
-    assert len(fatal) == 1, "expected exactly one failure, got:\n" + "\n".join(fatal)
-    assert "[%s]" % HOST in fatal[0]
-    assert "invalid or revoked" in fatal[0]
+    failure = the_one_failure(output)
+    assert "invalid or revoked" in failure
     assert revoked_token not in output
 
 
@@ -144,10 +144,8 @@ def test_outage_without_last_good_models_fails_clearly(serving, fault):
     finally:
         on_host("mv", LAST_GOOD_MODELS + ".h", LAST_GOOD_MODELS)
     assert code != 0
-    fatal = fatal_lines(output)
-    assert len(fatal) == 1, "expected exactly one failure, got:\n" + "\n".join(fatal)
-    assert "[%s]" % HOST in fatal[0]
-    assert "502" in fatal[0] and "no last good model list" in fatal[0]
+    failure = the_one_failure(output)
+    assert "502" in failure and "no last good model list" in failure
 
 
 def test_config_litellm_rejects_never_reaches_the_proxy(serving):
@@ -155,10 +153,8 @@ def test_config_litellm_rejects_never_reaches_the_proxy(serving):
     before = on_host("cat", CONFIG)
     code, output = run_site('{"litellm_copilot_litellm_settings": {"drop_params": "maybe"}}')
     assert code != 0
-    fatal = fatal_lines(output)
-    assert len(fatal) == 1, "expected exactly one failure, got:\n" + "\n".join(fatal)
-    assert "[%s]" % HOST in fatal[0]
-    assert "drop_params must be a boolean" in fatal[0]
+    failure = the_one_failure(output)
+    assert "drop_params must be a boolean" in failure
     assert on_host("cat", CONFIG) == before
 
 
