@@ -21,6 +21,7 @@ import json
 import os
 import pathlib
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -90,22 +91,42 @@ def simulator(port):
 
 
 @contextlib.contextmanager
-def lab_hosts(prefix, count):
+def lab_hosts(prefix, count, ssh_port_base=None):
+    """Fresh lab hosts PREFIX-1..N; with ssh_port_base, host i also runs sshd on 127.0.0.1:BASE+i."""
     names = ["%s-%d" % (prefix, i + 1) for i in range(count)]
     try:
-        for name in names:
+        for i, name in enumerate(names):
             run(["podman", "rm", "--force", name], check=False)
-            run([str(REPO / "scripts" / "lab-host.sh"), name])
+            ssh = ["--ssh-port", str(ssh_port_base + i)] if ssh_port_base else []
+            run([str(REPO / "scripts" / "lab-host.sh"), name, *ssh])
         yield names
     finally:
         for name in names:
             run(["podman", "rm", "--force", "--time", "0", name], check=False)
 
 
-def write_inventory(directory, names, sim_url, port_base, extra=None):
-    hosts = {name: {"litellm_copilot_port": port_base + i} for i, name in enumerate(names)}
+def connection_vars(index, ssh_port_base):
+    """How Ansible reaches lab host number index: ssh like a fleet VM, or podman exec."""
+    if not ssh_port_base:
+        return {"ansible_connection": "containers.podman.podman"}
+    return {
+        "ansible_connection": "ssh",
+        "ansible_host": "127.0.0.1",
+        "ansible_port": ssh_port_base + index,
+        "ansible_user": "root",
+        "ansible_ssh_private_key_file": str(REPO / ".cache" / "lab" / "ssh_key"),
+        "ansible_ssh_common_args": "-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no",
+    }
+
+
+def ssh_base(args):
+    return args.ssh_port_base if args.connection == "ssh" else None
+
+
+def write_inventory(directory, names, sim_url, port_base, extra=None, ssh_port_base=None):
+    hosts = {name: dict(connection_vars(i, ssh_port_base), litellm_copilot_port=port_base + i)
+             for i, name in enumerate(names)}
     group_vars = {
-        "ansible_connection": "containers.podman.podman",
         "ansible_python_interpreter": "/usr/bin/python3",
         "litellm_copilot_github_api_url": sim_url,
         "litellm_copilot_github_token": TOKEN,
@@ -116,12 +137,33 @@ def write_inventory(directory, names, sim_url, port_base, extra=None):
     return str(path)
 
 
-def playbook(inventory, name, *args):
+def host_cpu_seconds(name):
+    """CPU time a lab host's container has used so far, from its cgroup (v1 cpuacct or v2 cpu.stat)."""
+    path = run(["podman", "inspect", "--format", "{{.State.CgroupPath}}", name]).stdout.strip().lstrip("/")
+    v1 = pathlib.Path("/sys/fs/cgroup/cpuacct", path, "cpuacct.usage")
+    if v1.exists():
+        return int(v1.read_text()) / 1e9
+    for line in pathlib.Path("/sys/fs/cgroup", path, "cpu.stat").read_text().splitlines():
+        if line.startswith("usage_usec "):
+            return int(line.split()[1]) / 1e6
+    raise SystemExit("no CPU accounting for %s" % name)
+
+
+def controller_cpu_seconds():
+    """CPU time of this script's finished children: ansible-playbook, its workers and ssh."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def playbook(inventory, name, *args, hosts=()):
+    """(seconds, changed tasks, CPU seconds spent by the controller and the hosts) of one run."""
+    cpu_before = controller_cpu_seconds() + sum(host_cpu_seconds(h) for h in hosts)
     seconds, result = timed(["ansible-playbook", "-i", inventory, name, *args])
     if result.returncode != 0:
         sys.stderr.write(result.stdout[-6000:] + result.stderr[-3000:])
         raise SystemExit("%s failed (rc %d)" % (name, result.returncode))
-    return seconds, changed_count(result.stdout)
+    cpu = controller_cpu_seconds() + sum(host_cpu_seconds(h) for h in hosts) - cpu_before
+    return seconds, changed_count(result.stdout), cpu
 
 
 def main_pids(names):
@@ -157,45 +199,50 @@ def bench_rollout(args):
             for index in range(args.runs):
                 run_no = "N=%d run %d/%d" % (count, index + 1, args.runs)
                 urllib.request.urlopen(urllib.request.Request(sim_url + "/_sim/reset", data=b"{}", method="POST"))
-                with tempfile.TemporaryDirectory(prefix="bench-") as work, lab_hosts(args.prefix, count) as names:
+                with tempfile.TemporaryDirectory(prefix="bench-") as work, lab_hosts(args.prefix, count, ssh_base(args)) as names:
                     extra = {}
                     if args.cold_cache:
                         extra["litellm_copilot_wheelhouse_cache_dir"] = os.path.join(work, "wheelhouse")
-                    inventory = write_inventory(work, names, sim_url, args.port_base, extra)
+                    inventory = write_inventory(work, names, sim_url, args.port_base, extra, ssh_base(args))
                     steps = []
-                    seconds, _ = playbook(inventory, "site.yml")
+                    seconds, _, cpu = playbook(inventory, "site.yml", hosts=names)
                     steps.append(("cold rollout" + (" (empty wheelhouse cache)" if args.cold_cache else ""),
-                                  seconds, ""))
-                    seconds, changed = playbook(inventory, "site.yml")
-                    steps.append(("no-change re-run", seconds, "changed=%d" % changed))
+                                  seconds, cpu, ""))
+                    seconds, changed, cpu = playbook(inventory, "site.yml", hosts=names)
+                    steps.append(("no-change re-run", seconds, cpu, "changed=%d" % changed))
                     before = main_pids(names)
-                    seconds, changed = playbook(inventory, "playbooks/refresh-models.yml")
+                    seconds, changed, cpu = playbook(inventory, "playbooks/refresh-models.yml", hosts=names)
                     restarted = sum(before[n] != pid for n, pid in main_pids(names).items())
-                    steps.append(("refresh-models, no upstream change", seconds,
+                    steps.append(("refresh-models, no upstream change", seconds, cpu,
                                   "changed=%d, restarted %d/%d" % (changed, restarted, count)))
                     add_sim_model(sim_url, "bench-model-%d" % index)
                     before = main_pids(names)
-                    seconds, changed = playbook(inventory, "playbooks/refresh-models.yml")
+                    seconds, changed, cpu = playbook(inventory, "playbooks/refresh-models.yml", hosts=names)
                     restarted = sum(before[n] != pid for n, pid in main_pids(names).items())
-                    steps.append(("refresh-models, one new model", seconds,
+                    steps.append(("refresh-models, one new model", seconds, cpu,
                                   "restarted %d/%d" % (restarted, count)))
-                    for scenario, seconds, note in steps:
-                        log("%s: %s %.1f s %s" % (run_no, scenario, seconds, note))
-                        entry = results.setdefault((scenario, count), ([], set()))
+                    for scenario, seconds, cpu, note in steps:
+                        log("%s: %s %.1f s, CPU %.0f s %s" % (run_no, scenario, seconds, cpu, note))
+                        entry = results.setdefault((scenario, count), ([], [], set()))
                         entry[0].append(seconds)
+                        entry[1].append(cpu)
                         if note:
-                            entry[1].add(note)
+                            entry[2].add(note)
     lines = list(HEADER)
-    for (scenario, count), (samples, notes) in results.items():
-        lines.append(row(scenario, count, samples, "; ".join(sorted(notes))))
+    for (scenario, count), (samples, cpus, notes) in results.items():
+        cpu_note = "CPU %.0f s (%.0f s on %d cores)" % (statistics.median(cpus), statistics.median(cpus) / CORES, CORES)
+        lines.append(row(scenario, count, samples, "; ".join(sorted(notes) + [cpu_note])))
     lines += [""] + target_ratios(results, args.hosts)
     return lines
+
+
+CORES = os.cpu_count()
 
 
 def target_ratios(results, counts):
     """The issue's targets as ratios of medians: N-host cold vs 1-host cold, no-change vs cold."""
     def median(scenario, count):
-        samples = results.get((scenario, count), ([], None))[0]
+        samples = results.get((scenario, count), ([], [], None))[0]
         return statistics.median(samples) if samples else None
 
     cold = [key[0] for key in results if key[0].startswith("cold rollout")][0]
@@ -205,7 +252,8 @@ def target_ratios(results, counts):
         if count > 1 and one and many:
             lines.append("- %d hosts cold / 1 host cold: %.2f (target for 6: <= 1.5)" % (count, many / one))
         if many and again:
-            lines.append("- %d hosts no-change re-run / cold: %.0f %% (target for 6: <= 20 %%)" % (count, 100 * again / many))
+            lines.append("- %d host%s no-change re-run / cold: %.0f %% (target for 6: <= 20 %%)"
+                         % (count, "" if count == 1 else "s", 100 * again / many))
     return lines
 
 
@@ -223,9 +271,9 @@ def bench_installers(args):
     """pip vs uv for the install step alone: same wheelhouse, fresh venv each time, bytecode compiled."""
     samples = {"pip": [], "uv": []}
     with simulator(args.sim_port) as sim_url, tempfile.TemporaryDirectory(prefix="bench-") as work, \
-            lab_hosts(args.prefix, 1) as names:
+            lab_hosts(args.prefix, 1, ssh_base(args)) as names:
         host = names[0]
-        inventory = write_inventory(work, names, sim_url, args.port_base)
+        inventory = write_inventory(work, names, sim_url, args.port_base, None, ssh_base(args))
         log("deploying %s once to bring the wheelhouse and the lock" % host)
         playbook(inventory, "site.yml")
         wheelhouse = run(["podman", "exec", host, "sh", "-c", "ls -d %s/*/" % WHEELHOUSES]).stdout.split()[0]
@@ -262,10 +310,10 @@ def bench_methods(args):
     with simulator(args.sim_port) as sim_url:
         for index in range(args.runs):
             for method in args.methods:
-                with tempfile.TemporaryDirectory(prefix="bench-") as work, lab_hosts(args.prefix, 1) as names:
+                with tempfile.TemporaryDirectory(prefix="bench-") as work, lab_hosts(args.prefix, 1, ssh_base(args)) as names:
                     extra = index_settings(names[0]) if method == "index" else {}
-                    inventory = write_inventory(work, names, sim_url, args.port_base, extra)
-                    seconds, _ = playbook(inventory, "site.yml")
+                    inventory = write_inventory(work, names, sim_url, args.port_base, extra, ssh_base(args))
+                    seconds, _, _ = playbook(inventory, "site.yml")
                     log("run %d/%d: %s %.1f s" % (index + 1, args.runs, method, seconds))
                     samples[method].append(seconds)
     lines = list(HEADER)
@@ -287,6 +335,9 @@ def main(argv):
     parser.add_argument("--prefix", default="bench", help="lab host names: PREFIX-1, PREFIX-2, ...")
     parser.add_argument("--sim-port", type=int, default=18500)
     parser.add_argument("--port-base", type=int, default=4500, help="first proxy port; host i gets BASE+i")
+    parser.add_argument("--connection", choices=["ssh", "podman"], default="ssh",
+                        help="reach the hosts over ssh like fleet VMs (default), or with podman exec")
+    parser.add_argument("--ssh-port-base", type=int, default=2500, help="first sshd port; host i gets BASE+i")
     args = parser.parse_args(argv)
     if shutil.which("podman", path=ENV["PATH"]) is None:
         raise SystemExit("podman is missing: run scripts/bootstrap.sh")

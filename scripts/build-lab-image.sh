@@ -9,7 +9,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 image=${LAB_IMAGE:-localhost/litellm-copilot-lab:bookworm}
 suite=bookworm
-packages=systemd,systemd-sysv,dbus,sudo,python3,python3-venv,python3-apt,ca-certificates,procps
+# openssh-server: a lab host can also be reached the way a fleet VM is (lab-host.sh --ssh-port).
+packages=systemd,systemd-sysv,dbus,sudo,python3,python3-venv,python3-apt,ca-certificates,procps,openssh-server
 
 recipe_hash=$(cat "$0" <(echo "$packages $suite") | sha256sum | cut -c1-16)
 current=$(podman image inspect --format '{{ index .Labels "litellm-copilot.recipe" }}' "$image" 2>/dev/null || true)
@@ -25,6 +26,8 @@ debootstrap --variant=minbase --include="$packages" "$suite" "$rootfs" "$(debian
 # A container has no consoles to log in on, and nothing should renumber its machine id.
 rm -f "$rootfs/etc/machine-id" && touch "$rootfs/etc/machine-id"
 chroot "$rootfs" systemctl mask console-getty.service getty@tty1.service systemd-logind.service >/dev/null 2>&1 || true
+# Lab hosts share this machine's network: sshd stays off unless lab-host.sh gives it a loopback port.
+chroot "$rootfs" systemctl disable ssh.service >/dev/null 2>&1 || true
 rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
 
 tar -C "$rootfs" -c . | podman import \

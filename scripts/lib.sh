@@ -21,3 +21,13 @@ export PATH="$venv/bin:$PATH"
 export ANSIBLE_CONFIG="$repo_root/ansible.cfg"
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# The key lab hosts started with --ssh-port accept for root; made on first use, never leaves .cache.
+lab_ssh_key() {
+  local key="$repo_root/.cache/lab/ssh_key"
+  if [ ! -f "$key" ]; then
+    mkdir -p "$(dirname "$key")"
+    ssh-keygen -q -t ed25519 -N '' -C litellm-copilot-lab -f "$key"
+  fi
+  echo "$key"
+}
