@@ -15,6 +15,8 @@ description:
     plays targeted (after C(--limit)), with the result (ok, failed, unreachable, or not reached for
     hosts a stopped rollout never got to), the LiteLLM version the proxy reports and the number of
     models it serves.
+  - A host that passed but kept its last good model list because discovery failed (an outage) shows
+    as C(ok, last good models), and a warning at the end names it and the cause.
   - Version and models come from the C(_litellm_copilot_result) fact the role's health gate sets.
   - Active whenever it is on the callback plugin path; prints nothing for other playbooks.
 """
@@ -43,8 +45,17 @@ def summary_rows(targeted, processed, failed, unreachable, results):
             outcome = "not reached"
         # A failed host may have passed the gate earlier in the run; it does not count now.
         fact = results.get(host, {}) if outcome == "ok" else {}
+        if fact.get("stale_models_reason"):
+            outcome = "ok, last good models"
         rows.append((host, outcome, str(fact.get("version", "-")), str(fact.get("models", "-"))))
     return rows
+
+
+def stale_model_warnings(rows, results):
+    """One warning per host in rows that serves its last good model list, naming the cause."""
+    return ["%s serves its last good model list: model discovery failed (%s)"
+            % (host, results[host]["stale_models_reason"])
+            for host, outcome, _version, _models in rows if outcome == "ok, last good models"]
 
 
 def format_table(rows):
@@ -97,3 +108,5 @@ class CallbackModule(CallbackBase):
                             set(stats.dark), self._results)
         self._display.banner("LITELLM COPILOT ROLLOUT SUMMARY")
         self._display.display(format_table(rows))
+        for warning in stale_model_warnings(rows, self._results):
+            self._display.warning(warning)

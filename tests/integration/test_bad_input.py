@@ -1,6 +1,7 @@
 """Bad input fails the play with one clear message naming the cause and the host, and the proxy
 that was already serving keeps serving its last good config with its stored token."""
 import json
+import re
 
 import pytest
 from conftest import copilot_sim, sim_call
@@ -131,6 +132,9 @@ def test_outage_falls_back_to_last_good_models(serving, fault, spec, kind):
     assert warning, output[-3000:]
     assert HOST in warning[0] and kind in warning[0]
     assert "NOT validated" in output
+    # The rollout summary marks the host, and a real Ansible warning at the end repeats the cause.
+    assert re.search(r"^%s\s+ok, last good models\s" % re.escape(HOST), output, re.MULTILINE), output[-3000:]
+    assert "[WARNING]: %s serves its last good model list: model discovery failed (%s: " % (HOST, kind) in output
     assert recap_counts(output)["changed"] == 0
     assert on_host("cat", CONFIG) == before
     assert on_host("systemctl", "show", "--property", "MainPID", "--value", "litellm-copilot") == main_pid

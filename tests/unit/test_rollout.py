@@ -14,7 +14,8 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 ROLE = REPO / "roles" / "litellm_copilot"
 
 # A stand-in role of the same name: the callback keys on the role's name and on the fact the real
-# role's health gate sets. Hosts named in `fail_hosts` fail their "gate".
+# role's health gate sets. Hosts named in `fail_hosts` fail their "gate"; hosts in `stale_hosts`
+# pass with their last good model list, as after an outage.
 STAND_IN_TASKS = """
 - name: Gate
   ansible.builtin.fail:
@@ -22,7 +23,10 @@ STAND_IN_TASKS = """
   when: inventory_hostname in fail_hosts | default([])
 - name: Record what the host now serves
   ansible.builtin.set_fact:
-    _litellm_copilot_result: {version: "1.2.3", models: 7}
+    _litellm_copilot_result:
+      version: "1.2.3"
+      models: 7
+      stale_models_reason: "{{ 'timeout: no answer in 3 s' if inventory_hostname in stale_hosts | default([]) else '' }}"
 """
 PLAYBOOK = """
 - name: Roll out
@@ -58,7 +62,8 @@ def summary(output):
     table = output.split("LITELLM COPILOT ROLLOUT SUMMARY", 1)[1].splitlines()
     rows = {}
     for line in table:
-        match = re.match(r"(host-\w)\s+(ok|failed|unreachable|not reached)\s+(\S+)\s+(\S+)$", line)
+        match = re.match(r"(host-\w)\s+(ok, last good models|ok|failed|unreachable|not reached)\s+(\S+)\s+(\S+)$",
+                         line)
         if match:
             rows[match[1]] = match.group(2, 3, 4)
     return rows
@@ -78,6 +83,16 @@ def test_stopped_rollout_reports_failed_and_not_reached_hosts(tmp_path):
         "host-b": ("failed", "-", "-"),
         "host-c": ("not reached", "-", "-"),
     }
+
+
+def test_host_serving_its_last_good_models_is_marked_and_warned_about(tmp_path):
+    result = run_rollout(tmp_path, "-e", '{"stale_hosts": ["host-b"]}')
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert summary(result.stdout)["host-b"] == ("ok, last good models", "1.2.3", "7")
+    assert summary(result.stdout)["host-a"] == ("ok", "1.2.3", "7")
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("[WARNING]")]
+    assert warnings == ["[WARNING]: host-b serves its last good model list: model discovery failed "
+                        "(timeout: no answer in 3 s)"], result.stderr
 
 
 def test_summary_covers_only_the_limited_hosts(tmp_path):
