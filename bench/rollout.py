@@ -11,9 +11,11 @@ the Copilot simulator: what docs/benchmarks.md reports. Prints markdown table ro
 
 Every run starts fresh lab hosts and removes them afterwards. Run from the repository root after
 scripts/bootstrap.sh and scripts/build-lab-image.sh; needs root (podman). The hosts use host
-networking, so the simulator port and the proxy ports (--sim-port, --port-base .. +N-1) must be free.
-Timings include everything ansible-playbook does; the controller's wheelhouse cache is warm unless
---cold-cache (the first cold rollout then also builds the wheelhouse).
+networking, so the simulator port, the proxy ports (--sim-port, --port-base .. +N-1) and the sshd
+ports (--ssh-port-base .. +N-1) must be free. Ansible reaches the hosts over SSH like fleet VMs
+(--connection podman: podman exec, as Molecule does). Timings include everything ansible-playbook
+does; the controller's wheelhouse cache is warm unless --cold-cache (the first cold rollout then also
+builds the wheelhouse). Rollout rows also give the CPU time a run cost, controller and hosts together.
 """
 import argparse
 import contextlib
