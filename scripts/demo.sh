@@ -28,7 +28,9 @@ fi
 
 if ! curl -fsS "$COPILOT_SIM_URL/_sim/health" >/dev/null 2>&1; then
   log "starting the Copilot simulator on $COPILOT_SIM_URL"
-  (cd tests && nohup python -m copilot_sim --port "$sim_port" --quiet >"$state/copilot-sim.log" 2>&1 &
+  # Only the simulator itself in the background (not "cd && ..."), so $! is its pid for "down".
+  (cd tests || exit 1
+   nohup python -m copilot_sim --port "$sim_port" --quiet >"$state/copilot-sim.log" 2>&1 &
    echo $! >"$state/copilot-sim.pid")
   for _ in $(seq 50); do curl -fsS "$COPILOT_SIM_URL/_sim/health" >/dev/null 2>&1 && break; sleep 0.2; done
 fi
