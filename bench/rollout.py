@@ -139,16 +139,21 @@ def write_inventory(directory, names, sim_url, port_base, extra=None, ssh_port_b
     return str(path)
 
 
-def host_cpu_seconds(name):
-    """CPU time a lab host's container has used so far, from its cgroup (v1 cpuacct or v2 cpu.stat)."""
+def cgroup_cpu_file(name):
+    """The file that counts a lab host's CPU time: its container's cgroup (v1 cpuacct or v2 cpu.stat)."""
     path = run(["podman", "inspect", "--format", "{{.State.CgroupPath}}", name]).stdout.strip().lstrip("/")
     v1 = pathlib.Path("/sys/fs/cgroup/cpuacct", path, "cpuacct.usage")
-    if v1.exists():
-        return int(v1.read_text()) / 1e9
-    for line in pathlib.Path("/sys/fs/cgroup", path, "cpu.stat").read_text().splitlines():
+    return v1 if v1.exists() else pathlib.Path("/sys/fs/cgroup", path, "cpu.stat")
+
+
+def host_cpu_seconds(cpu_file):
+    """CPU time counted so far in a file from cgroup_cpu_file()."""
+    if cpu_file.name == "cpuacct.usage":
+        return int(cpu_file.read_text()) / 1e9
+    for line in cpu_file.read_text().splitlines():
         if line.startswith("usage_usec "):
             return int(line.split()[1]) / 1e6
-    raise SystemExit("no CPU accounting for %s" % name)
+    raise SystemExit("no CPU accounting in %s" % cpu_file)
 
 
 def controller_cpu_seconds():
@@ -159,12 +164,18 @@ def controller_cpu_seconds():
 
 def playbook(inventory, name, *args, hosts=()):
     """(seconds, changed tasks, CPU seconds spent by the controller and the hosts) of one run."""
-    cpu_before = controller_cpu_seconds() + sum(host_cpu_seconds(h) for h in hosts)
+    # Found before counting starts: the podman calls that find them cost controller CPU too.
+    cpu_files = [cgroup_cpu_file(host) for host in hosts]
+
+    def cpu_seconds():
+        return controller_cpu_seconds() + sum(host_cpu_seconds(cpu_file) for cpu_file in cpu_files)
+
+    cpu_before = cpu_seconds()
     seconds, result = timed(["ansible-playbook", "-i", inventory, name, *args])
     if result.returncode != 0:
         sys.stderr.write(result.stdout[-6000:] + result.stderr[-3000:])
         raise SystemExit("%s failed (rc %d)" % (name, result.returncode))
-    cpu = controller_cpu_seconds() + sum(host_cpu_seconds(h) for h in hosts) - cpu_before
+    cpu = cpu_seconds() - cpu_before
     return seconds, changed_count(result.stdout), cpu
 
 

@@ -25,6 +25,8 @@ from ansible.plugins.callback import CallbackBase
 
 ROLE = "litellm_copilot"
 FACT = "_litellm_copilot_result"
+# The result of a host that passed the gate serving its last good model list (an outage).
+STALE = "ok, last good models"
 
 
 def summary_rows(targeted, processed, failed, unreachable, results):
@@ -46,7 +48,7 @@ def summary_rows(targeted, processed, failed, unreachable, results):
         # A failed host may have passed the gate earlier in the run; it does not count now.
         fact = results.get(host, {}) if outcome == "ok" else {}
         if fact.get("stale_models_reason"):
-            outcome = "ok, last good models"
+            outcome = STALE
         rows.append((host, outcome, str(fact.get("version", "-")), str(fact.get("models", "-"))))
     return rows
 
@@ -55,7 +57,7 @@ def stale_model_warnings(rows, results):
     """One warning per host in rows that serves its last good model list, naming the cause."""
     return ["%s serves its last good model list: model discovery failed (%s)"
             % (host, results[host]["stale_models_reason"])
-            for host, outcome, _version, _models in rows if outcome == "ok, last good models"]
+            for host, outcome, _version, _models in rows if outcome == STALE]
 
 
 def format_table(rows):
