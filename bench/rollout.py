@@ -117,6 +117,8 @@ def connection_vars(index, ssh_port_base):
         "ansible_port": ssh_port_base + index,
         "ansible_user": "root",
         "ansible_ssh_private_key_file": str(REPO / ".cache" / "lab" / "ssh_key"),
+        # Throwaway lab hosts get a new host key each run; only they skip the check (ansible.cfg keeps it on).
+        "ansible_host_key_checking": False,
         "ansible_ssh_common_args": "-o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no",
     }
 
@@ -131,6 +133,8 @@ def write_inventory(directory, names, sim_url, port_base, extra=None, ssh_port_b
     group_vars = {
         "ansible_python_interpreter": "/usr/bin/python3",
         "litellm_copilot_github_api_url": sim_url,
+        # the simulator speaks plain http
+        "litellm_copilot_allow_insecure_http": True,
         "litellm_copilot_github_token": TOKEN,
     }
     group_vars.update(extra or {})

@@ -121,14 +121,28 @@ options:
       - Set to V(false) only against a test server; behind a TLS-intercepting proxy install its CA instead.
     type: bool
     default: true
+  allow_insecure_http:
+    description:
+      - Also accept C(http://) URLs for O(github_api_url), O(api_base) and the C(endpoints.api) of the
+        token exchange. Every request carries a credential, so without this option a plain C(http://)
+        URL fails with C(error_kind=insecure_url) before anything is sent.
+      - Set to V(true) only for a local test server such as the Copilot simulator.
+    type: bool
+    default: false
 notes:
   - Neither the GitHub token nor the exchanged Copilot token is ever returned, and error messages
     never contain them. The token read from O(github_token_path) and the Copilot token are also
     registered as no_log values, so Ansible masks them should they appear anywhere in the result.
   - The Copilot token is short-lived (about 30 minutes); the module exchanges a new one each run.
   - On failure the result carries C(error_kind) (V(invalid_token), V(no_copilot), V(unreachable), V(timeout),
-    V(server_error), V(malformed), V(http_error) or V(empty_token)), C(url) and, when there was an HTTP
-    answer, C(status).
+    V(server_error), V(malformed), V(http_error), V(empty_token), V(insecure_url) or V(unsupported_client)),
+    C(url) and, when there was an HTTP answer, C(status).
+  - V(unsupported_client) is Copilot's HTTP 466 for an editor version it no longer serves; the message names
+    the C(editor-version) sent. Send a current one through O(headers).
+  - Model ids are route names in the generated LiteLLM config, so only plain names (a letter or digit, then
+    letters, digits, C(.), C(_) or C(-), at most 100 characters) are returned; other entries, such as an id
+    C(*), are skipped with a warning naming them.
+  - A response body larger than 4 MiB, or a number out of range (C(1e400)), is V(malformed).
 seealso:
   - name: LiteLLM GitHub Copilot provider
     description: How LiteLLM talks to GitHub Copilot.
@@ -374,7 +388,9 @@ from ansible.module_utils.copilot import (
     filter_models,
     normalize_model,
     read_github_token,
+    require_secure_url,
     run_module,
+    split_model_ids,
     token_argument_spec,
     token_client,
     unique_ids,
@@ -406,12 +422,19 @@ def run(module, client):
     github_token = read_github_token(params['github_token'], params['github_token_path'])
     client.add_secret(github_token)
 
-    exchange = client.exchange_token(github_token)
     base = (params['api_base'] or '').strip().rstrip('/')
+    if base:
+        # before the exchange: a refused api_base must not cost a token exchange either
+        require_secure_url(base, 'api_base', client.allow_insecure_http)
+    exchange = client.exchange_token(github_token)
     if not base:
-        base = token_api_base(exchange)
+        base = token_api_base(exchange, client.allow_insecure_http)
 
-    raw_models = client.list_models(exchange['token'], base)
+    # An id becomes a route name in LiteLLM's config: '*' would catch every request.
+    raw_models, skipped = split_model_ids(client.list_models(exchange['token'], base))
+    if skipped:
+        module.warn('skipped %d model(s) from %s/models whose id is not a plain model name (letters, digits, '
+                    "'.', '_', '-'): %s" % (len(skipped), base, ', '.join(skipped)))
     normalized = [normalize_model(raw) for raw in raw_models]
     selected = filter_models(
         normalized,

@@ -69,11 +69,19 @@ options:
       - Verify GitHub's TLS certificates. Set to V(false) only against a test server.
     type: bool
     default: true
+  allow_insecure_http:
+    description:
+      - Also accept C(http://) URLs for O(github_api_url) and in the C(endpoints.api) of the token
+        exchange. Every request carries a credential, so without this option a plain C(http://) URL
+        fails with C(error_kind=insecure_url) before anything is sent.
+      - Set to V(true) only for a local test server such as the Copilot simulator.
+    type: bool
+    default: false
 notes:
   - Neither the GitHub token nor the Copilot token is ever returned; both are registered as no_log values.
   - On failure the result carries C(error_kind) (V(invalid_token) for a revoked or wrong token, V(no_copilot)
     for an account without a seat, V(unreachable), V(timeout), V(server_error), V(malformed), V(http_error),
-    V(empty_token)) and C(url), so a report can show the cause instead of aborting (use C(failed_when) false).
+    V(empty_token), V(insecure_url)) and C(url), so a report can show the cause instead of aborting (use C(failed_when) false).
 seealso:
   - module: copilot_models_info
     description: The models the same seat can use.
@@ -205,7 +213,7 @@ def run(module, client):
         exchanged = client.exchange_token(token)
         result['copilot'] = {
             'sku': exchanged.get('sku'),
-            'api_base': api_base(exchanged),
+            'api_base': api_base(exchanged, client.allow_insecure_http),
             'expires_at': exchanged.get('expires_at'),
         }
     result.update(parse_usage(client.get_usage(token)))

@@ -81,13 +81,21 @@ options:
       - Verify GitHub's TLS certificate. Set to V(false) only against a test server.
     type: bool
     default: true
+  allow_insecure_http:
+    description:
+      - Also accept C(http://) URLs for O(github_url). Every request carries a credential, so without
+        this option a plain C(http://) URL fails with C(error_kind=insecure_url) before anything is
+        sent.
+      - Set to V(true) only for a local test server such as the Copilot simulator.
+    type: bool
+    default: false
 notes:
   - The result of O(step=poll) holds the GitHub token in RV(access_token), and the result of O(step=start)
     holds the device code, which is a credential until the sign-in ends. Run both tasks with C(no_log) true
     and copy only RV(user_code) and RV(verification_uri) into what you display.
   - Error messages never contain the device code or the token.
   - On failure the result carries RV(error_kind) (V(expired_token), V(access_denied), V(bad_client_id),
-    V(unreachable), V(timeout), V(server_error), V(malformed) or V(http_error)) and C(url).
+    V(unreachable), V(timeout), V(server_error), V(malformed), V(http_error) or V(insecure_url)) and C(url).
 seealso:
   - name: GitHub device flow
     description: How the OAuth device flow works on GitHub.
@@ -204,6 +212,7 @@ def argument_spec():
         expires_in=dict(type='int', default=900),
         timeout=dict(type='int', default=30),
         validate_certs=dict(type='bool', default=True),
+        allow_insecure_http=dict(type='bool', default=False),
     )
 
 
@@ -233,7 +242,8 @@ def main():
     # No module here on purpose: the client would register the device code and the token as no_log values,
     # which masks them in this module's own result. Messages are still redacted; callers use no_log.
     client = CopilotClient(None, timeout=module.params['timeout'],
-                           validate_certs=module.params['validate_certs'], retries=2)
+                           validate_certs=module.params['validate_certs'], retries=2,
+                           allow_insecure_http=module.params['allow_insecure_http'])
     run_module(module, client, run)
 
 

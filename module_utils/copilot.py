@@ -28,13 +28,14 @@ from __future__ import annotations
 import fnmatch
 import http.client
 import json
+import math
 import os
 import re
 import socket
 import ssl
 import time
 import urllib.error
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from ansible.module_utils.common.text.converters import to_native, to_text
 from ansible.module_utils.urls import Request
@@ -79,6 +80,8 @@ ERROR_KINDS = (
     'malformed',       # not JSON, or JSON of the wrong shape
     'http_error',      # any other HTTP error status (400, 429, ...)
     'empty_token',     # no usable GitHub token (empty value, empty/missing file)
+    'insecure_url',    # a URL that would carry a credential over plain http (or is not http(s) at all)
+    'unsupported_client',  # Copilot no longer serves the editor the IDE headers name: HTTP 466
 )
 
 # Outcomes of the OAuth device flow sign-in that end it without a token.
@@ -88,10 +91,22 @@ DEVICE_FLOW_ERROR_KINDS = (
     'access_denied',   # the user cancelled the sign-in
 )
 
+# Copilot's status for "the specified API version is no longer supported": the editor-version
+# (and plugin version) of the IDE headers is older than Copilot still serves.
+UNSUPPORTED_CLIENT_STATUS = 466
+
 # Longest piece of a response body quoted in an error message.
 BODY_SNIPPET_LEN = 200
 # Upper bound for one pause between two attempts, in seconds.
 MAX_BACKOFF = 10.0
+# Largest response body read: the model list is some 100 kB today. A bigger answer is refused
+# (as malformed) before it is parsed, so a hostile or broken server cannot exhaust the host's memory.
+MAX_BODY_BYTES = 4 * 1024 * 1024
+
+# Model ids as Copilot names them (claude-sonnet-4.5, gpt-5-mini, o3-mini, text-embedding-3-small). Ids
+# become LiteLLM route names, config keys and parts of URLs: anything else, a glob such as '*' above
+# all (a catch-all route), is skipped. fullmatch, so no trailing newline slips through.
+MODEL_ID_PATTERN = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]{0,99}')
 
 _REDACTED = '********'
 # Token shapes that must never reach a message even if a server echoes them.
@@ -171,6 +186,32 @@ def safe_url(url):
     return url
 
 
+def require_secure_url(url, what, allow_insecure_http=False):
+    """Returns ``url`` when a credential may be sent to it, else raises ``insecure_url``.
+
+    Every request of the client carries a GitHub token, a Copilot token or a device code, so
+    only ``https://`` URLs with a host qualify; ``http://`` only with ``allow_insecure_http``
+    (a test server such as the Copilot simulator).  ``what`` names the URL's origin in the message.
+    """
+    text = to_text(url or '').strip()
+    shown = safe_url(text)
+    try:
+        parts = urlsplit(text)
+        scheme, host = parts.scheme.lower(), parts.hostname
+    except ValueError:
+        scheme, host = '', None
+    if scheme == 'http' and host and not allow_insecure_http:
+        raise CopilotError(
+            'insecure_url',
+            'refusing plain http for %s (%s): the token would travel in clear text; use https, or allow '
+            'plain http for a test server only (allow_insecure_http, the role\'s '
+            'litellm_copilot_allow_insecure_http: true)' % (what, shown), url=shown)
+    if scheme not in ('http', 'https') or not host:
+        raise CopilotError('insecure_url', '%s must be an https:// URL with a host name, got %r' % (what, shown),
+                           url=shown)
+    return text
+
+
 def merge_headers(base, overrides=None):
     """Merge header dicts case-insensitively; keys come back lower-case.
 
@@ -233,8 +274,12 @@ def read_github_token(token=None, path=None):
         'no GitHub token given; pass github_token or github_token_path')
 
 
-def api_base(exchange):
-    """The Copilot API base URL (``endpoints.api``, no trailing slash) of a token exchange."""
+def api_base(exchange, allow_insecure_http=False):
+    """The Copilot API base URL (``endpoints.api``, no trailing slash) of a token exchange.
+
+    GitHub's answer is not trusted: the Copilot token goes to this URL, so it must be https
+    (see :func:`require_secure_url`).
+    """
     endpoints = exchange.get('endpoints') if isinstance(exchange, dict) else None
     api = endpoints.get('api') if isinstance(endpoints, dict) else None
     if not isinstance(api, str) or not api.strip():
@@ -242,7 +287,7 @@ def api_base(exchange):
             'malformed',
             'malformed response from the token exchange: no endpoints.api in it; '
             'set api_base explicitly (for example %s)' % DEFAULT_COPILOT_API_BASE)
-    return api.strip().rstrip('/')
+    return require_secure_url(api, "the token exchange's endpoints.api", allow_insecure_http).rstrip('/')
 
 
 # --------------------------------------------------------------------------
@@ -283,12 +328,15 @@ class CopilotClient(object):
         error, timeout, HTTP 5xx or 429).  401/403/404 are never retried.
     :param backoff: first pause between attempts in seconds, doubled each time.
     :param ca_path: optional CA bundle for TLS verification.
+    :param allow_insecure_http: also send credentials to ``http://`` URLs (test servers only);
+        without it every request to one fails with ``insecure_url`` before anything is sent.
     """
 
     def __init__(self, module=None, github_api_url=DEFAULT_GITHUB_API_URL, headers=None,
                  timeout=30, validate_certs=True, retries=2, backoff=1.0, ca_path=None,
-                 sleep=time.sleep):
+                 sleep=time.sleep, allow_insecure_http=False):
         self.module = module
+        self.allow_insecure_http = bool(allow_insecure_http)
         self.github_api_url = (github_api_url or DEFAULT_GITHUB_API_URL).strip().rstrip('/')
         self.headers = merge_headers(DEFAULT_HEADERS, headers)
         # credentials come only from the token arguments
@@ -335,7 +383,8 @@ class CopilotClient(object):
             response = request.open(method, url, data=data)
         except urllib.error.HTTPError as exc:
             try:
-                body = exc.read() if exc.fp is not None else b''
+                # only a snippet of an error body is ever shown
+                body = exc.read(MAX_BODY_BYTES) if exc.fp is not None else b''
             except Exception:
                 body = b''
             finally:
@@ -345,7 +394,7 @@ class CopilotClient(object):
                     pass
             return exc.code, body, dict((k.lower(), v) for k, v in (exc.headers or {}).items())
         try:
-            body = response.read()
+            body = response.read(MAX_BODY_BYTES + 1)
         finally:
             response.close()
         return response.status, body, dict((k.lower(), v) for k, v in response.headers.items())
@@ -374,6 +423,8 @@ class CopilotClient(object):
         """
         if token:
             self.add_secret(token)
+        # Checked before anything is sent: every request carries a token or a device code.
+        url = require_secure_url(url, 'the request to %s' % safe_url(url), self.allow_insecure_http)
         shown = safe_url(url)
         req_headers = merge_headers(self.headers, headers)
         if token:
@@ -439,11 +490,28 @@ class CopilotClient(object):
         if status == 401:
             return CopilotError('invalid_token', 'credentials rejected (HTTP 401 from %s)%s' % (shown, detail),
                                 url=shown, status=status)
+        if status == UNSUPPORTED_CLIENT_STATUS:
+            # Copilot retires old editor versions without notice; what fixes it is newer IDE headers,
+            # so the message names them and the role variable that sets them.
+            return CopilotError(
+                'unsupported_client',
+                'Copilot no longer supports the editor these requests claim to be (HTTP 466 from %s: %s); '
+                'the IDE headers sent are editor-version %s, editor-plugin-version %s: set a current VS Code '
+                'and Copilot Chat version in litellm_copilot_ide_headers (the headers option of the module)'
+                % (shown, snippet or 'no reason given', self.headers.get('editor-version', '(none)'),
+                   self.headers.get('editor-plugin-version', '(none)')), url=shown, status=status)
         return CopilotError('http_error', '%s answered HTTP %d%s' % (shown, status, detail), url=shown, status=status)
 
     def _parse(self, body, shown, status, expect):
+        if len(body or b'') > MAX_BODY_BYTES:
+            raise CopilotError('malformed', 'malformed response from %s: larger than %d bytes, not read further'
+                               % (shown, MAX_BODY_BYTES), url=shown, status=status)
         try:
-            parsed = json.loads(to_text(body or b'', errors='surrogate_or_strict'))
+            # No Infinity/NaN, no number that overflows a float (1e400): they crash int() later on.
+            parsed = json.loads(to_text(body or b'', errors='surrogate_or_strict'),
+                                parse_constant=_reject_constant, parse_float=_finite_float)
+        except _BadNumber as exc:
+            raise CopilotError('malformed', 'malformed response from %s: %s' % (shown, exc), url=shown, status=status)
         except (ValueError, UnicodeError):
             snippet = body_snippet(body, self._secrets)
             raise CopilotError('malformed', 'malformed response from %s: not JSON (%s)'
@@ -464,6 +532,7 @@ class CopilotClient(object):
         Copilot token is registered as a secret.
         """
         github_token = read_github_token(github_token)
+        require_secure_url(self.github_api_url, 'github_api_url', self.allow_insecure_http)
         url = self.github_api_url + TOKEN_EXCHANGE_PATH
         no_copilot = ('no_copilot', 'this GitHub account has no Copilot access (HTTP {status} from {url}); '
                       'check the seat at ' + COPILOT_SEAT_URL + ' or the client id')
@@ -492,6 +561,7 @@ class CopilotClient(object):
         base = to_text(api_base_url or '').strip().rstrip('/')
         if not base:
             raise CopilotError('malformed', 'no Copilot API base URL to list the models from; set api_base')
+        require_secure_url(base, 'api_base', self.allow_insecure_http)
         url = base + MODELS_PATH
         result = self.request_json(
             'GET', url, token=copilot_token, auth_scheme='Bearer', expect=None,
@@ -513,6 +583,7 @@ class CopilotClient(object):
     def get_usage(self, github_token):
         """Copilot plan and quotas: ``GET {github_api_url}/copilot_internal/user``."""
         github_token = read_github_token(github_token)
+        require_secure_url(self.github_api_url, 'github_api_url', self.allow_insecure_http)
         url = self.github_api_url + USAGE_PATH
         no_copilot = ('no_copilot', 'this GitHub account has no Copilot access (HTTP {status} from {url}); '
                       'check the seat at ' + COPILOT_SEAT_URL)
@@ -541,6 +612,7 @@ class CopilotClient(object):
         messages (it is a credential until the sign-in ends) but, unlike the
         tokens, not registered with the module: the caller needs it back.
         """
+        require_secure_url(_base(github_url, DEFAULT_GITHUB_URL), 'github_url', self.allow_insecure_http)
         url = _base(github_url, DEFAULT_GITHUB_URL) + DEVICE_CODE_PATH
         bad_client = ('bad_client_id', 'GitHub does not know the OAuth client id %s (HTTP {status} from {url}); '
                                        'use the Copilot client id %s unless you know better'
@@ -579,6 +651,7 @@ class CopilotClient(object):
         if not device_code:
             raise CopilotError('expired_token', 'no device code to poll with; start the sign-in first')
         self._secrets.add(device_code)
+        require_secure_url(_base(github_url, DEFAULT_GITHUB_URL), 'github_url', self.allow_insecure_http)
         url = _base(github_url, DEFAULT_GITHUB_URL) + ACCESS_TOKEN_PATH
         interval = max(0, _int(interval) or 0)
         deadline = clock() + max(1, _int(expires_in) or 900)
@@ -625,6 +698,21 @@ class CopilotClient(object):
                                 % shown, url=shown, status=200)
         return CopilotError('http_error', 'GitHub answered %s from %s%s' % (
             body_snippet(error, self._secrets), shown, ': %s' % description if description else ''), url=shown)
+
+
+class _BadNumber(ValueError):
+    pass
+
+
+def _reject_constant(name):
+    raise _BadNumber('%s is not a JSON number' % name)
+
+
+def _finite_float(text):
+    value = float(text)
+    if not math.isfinite(value):
+        raise _BadNumber('the number %s is out of range' % body_snippet(text, limit=40))
+    return value
 
 
 def _base(url, default):
@@ -723,10 +811,10 @@ def _int(value):
         return None
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         try:
             return int(float(value))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             return None
 
 
@@ -734,9 +822,11 @@ def _float(value):
     if isinstance(value, bool) or value is None:
         return None
     try:
-        return float(value)
-    except (TypeError, ValueError):
+        value = float(value)
+    except (TypeError, ValueError, OverflowError):
         return None
+    # "inf" or "1e400" as a string: no figure (int() of it would raise)
+    return value if math.isfinite(value) else None
 
 
 def _bool(value):
@@ -819,6 +909,23 @@ def _matches(model_id, patterns):
     return any(fnmatch.fnmatchcase(model_id, pattern) for pattern in patterns)
 
 
+def split_model_ids(models):
+    """Split raw ``/models`` entries into those with a valid id and the ids skipped.
+
+    Returns ``(kept, skipped)``: the entries whose id matches :data:`MODEL_ID_PATTERN`, and
+    the others' ids quoted as JSON strings (cut to 60 characters), fit to name in a warning.
+    """
+    kept, skipped = [], []
+    for model in models or []:
+        model_id = model.get('id') if isinstance(model, dict) else None
+        if isinstance(model_id, str) and MODEL_ID_PATTERN.fullmatch(model_id):
+            kept.append(model)
+        else:
+            shown = json.dumps(model_id if isinstance(model_id, str) else to_text(model_id))
+            skipped.append(shown if len(shown) <= 60 else shown[:56] + '..."')
+    return kept, skipped
+
+
 def unique_ids(models):
     """Model ids in order, each once."""
     seen = set()
@@ -881,6 +988,7 @@ def token_argument_spec(**extra):
         timeout=dict(type='int', default=30),
         retries=dict(type='int', default=2),
         validate_certs=dict(type='bool', default=True),
+        allow_insecure_http=dict(type='bool', default=False),
     )
     spec.update(extra)
     return spec
@@ -911,6 +1019,7 @@ def token_client(module):
         timeout=module.params['timeout'],
         validate_certs=module.params['validate_certs'],
         retries=module.params['retries'],
+        allow_insecure_http=module.params['allow_insecure_http'],
     )
 
 

@@ -17,11 +17,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# requirements-dev.txt is a hash lock (generated from requirements-dev.in): pip installs exactly those
+# files, dependencies included, and refuses anything unpinned or whose hash differs.
 stamp="$venv/.requirements.sha256"
 wanted=$(sha256sum "$repo_root/requirements-dev.txt" | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   log "installing the Python tooling into .venv"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$repo_root/requirements-dev.txt"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check --require-hashes \
+    -r "$repo_root/requirements-dev.txt"
   echo "$wanted" > "$stamp"
 fi

@@ -3,6 +3,13 @@
 The API modules turn their request shape into a `Conversation`; `answer()`
 decides between a text reply and a tool call:
 
+* the person's prompt contains `SIM:TOOLS <n> <tool> [{json}]` and the tool
+  is provided -> a scripted agent loop: a call to that tool (the JSON's
+  strings with `{call}` replaced by the call's number) until n tool results
+  came back in this turn, then "Scripted task done after n tool calls." and
+  the latest results
+* the prompt asks for "an <analysis> block followed by a <summary> block"
+  (Claude Code's compaction) -> such a summary
 * latest turn carries tool results -> "Tool <name> returned: <result>"
 * latest turn is user text containing `call <tool> {json}` -> that tool call
 * latest turn is user text naming a provided tool -> a call to that tool
@@ -21,8 +28,14 @@ from dataclasses import dataclass, field
 
 ECHO_SYSTEM_MARKER = "SIM:ECHO-SYSTEM"
 QUOTE_LIMIT = 200  # characters of user text / tool output quoted back
+SCRIPT_LIMIT = 50  # most tool calls a scripted turn asks for: a typo must not loop for ever
 
 _CALL_PATTERN = re.compile(r"\bcall\s+([\w.:-]+)\s+(?=\{)")
+_SCRIPT_PATTERN = re.compile(r"\bSIM:TOOLS\s+(\d+)\s+([\w.:-]+)\s*")
+# Text a client adds around a prompt for the model's eyes (Claude Code's `<system-reminder>`s name
+# its tools): never read as the person asking for a tool.
+_REMINDER_PATTERN = re.compile(r"<system-reminder>.*?(</system-reminder>|$)", re.DOTALL)
+SUMMARY_REQUEST = "<summary> block"
 _JSON = json.JSONDecoder()
 _ID_ALPHABET = string.ascii_letters + string.digits
 
@@ -41,6 +54,10 @@ class Conversation:
     tools: dict = field(default_factory=dict)  # name -> JSON schema of its arguments
     system_texts: list = field(default_factory=list)  # (role, text) of system-like messages
     report_system_role: bool = False  # say which role carried the marker
+    # The person's prompt that opened the current turn, when the latest user
+    # message is not it (Anthropic hands tool results back as a user message).
+    prompt_text: str = None
+    turn_tool_results: int = 0  # tool results handed back since that prompt
 
 
 @dataclass
@@ -55,6 +72,13 @@ class Answer:
 
 
 def answer(conversation):
+    scripted = _scripted_turn(conversation) if conversation.tools else None
+    if scripted:
+        return scripted
+    if SUMMARY_REQUEST in (conversation.user_text or ""):
+        return Answer(text=_with_system_note(
+            "<analysis>Simulated analysis.</analysis>\n<summary>Summary from the Copilot simulator "
+            f"(model {conversation.model}).</summary>", conversation))
     if conversation.tool_results:
         lines = [f"Tool {r.name} returned: {r.output[:QUOTE_LIMIT]}" for r in conversation.tool_results]
         return Answer(text=_with_system_note("\n".join(lines), conversation))
@@ -76,9 +100,41 @@ def _with_system_note(text, conversation):
     return text
 
 
+def _scripted_turn(conversation):
+    """The next step of a `SIM:TOOLS` agent loop, or None when the prompt
+    scripts none (or names a tool the request does not offer)."""
+    prompt = conversation.prompt_text if conversation.prompt_text is not None else conversation.user_text
+    match = _SCRIPT_PATTERN.search(_REMINDER_PATTERN.sub("", prompt or ""))
+    if not match or match.group(2) not in conversation.tools:
+        return None
+    wanted, name = min(int(match.group(1)), SCRIPT_LIMIT), match.group(2)
+    done = conversation.turn_tool_results
+    if done >= wanted:
+        lines = [f"Tool {r.name} returned: {r.output[:QUOTE_LIMIT]}" for r in conversation.tool_results]
+        return Answer(text="\n".join([f"Scripted task done after {wanted} tool calls."] + lines))
+    try:
+        arguments, _ = _JSON.raw_decode(_REMINDER_PATTERN.sub("", prompt), match.end())
+    except ValueError:
+        arguments = None
+    if not isinstance(arguments, dict):
+        arguments = synthesize_arguments(conversation.tools[name])
+    return Answer(tool_name=name, tool_arguments=_numbered(arguments, done + 1))
+
+
+def _numbered(value, number):
+    """`value` with `{call}` in its strings replaced by the call's number."""
+    if isinstance(value, str):
+        return value.replace("{call}", str(number))
+    if isinstance(value, dict):
+        return {key: _numbered(item, number) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_numbered(item, number) for item in value]
+    return value
+
+
 def _requested_tool_call(conversation):
     """A tool call the user text asks for, or None."""
-    text = conversation.user_text
+    text = _REMINDER_PATTERN.sub("", conversation.user_text or "")
     for match in _CALL_PATTERN.finditer(text):
         name = match.group(1)
         if name not in conversation.tools:

@@ -29,7 +29,25 @@ def conversation(body, model_id):
             for block in users[-1]["content"]
             if isinstance(block, dict) and block.get("type") == "tool_result"]
     conv.user_text = last_text(users[-1].get("content")) if users else ""
+    # The turn opened with the person's latest prompt: a user message that hands back no tool results.
+    prompts = [i for i, m in enumerate(messages) if m.get("role") == "user" and not _tool_results(m)]
+    if prompts:
+        conv.prompt_text = last_text(messages[prompts[-1]].get("content"))
+        conv.turn_tool_results = sum(len(_tool_results(m)) for m in messages[prompts[-1]:] if m.get("role") == "user")
     return conv
+
+
+def _tool_results(message):
+    content = message.get("content")
+    return [block for block in content if isinstance(block, dict) and block.get("type") == "tool_result"] \
+        if isinstance(content, list) else []
+
+
+def tool_schemas(body):
+    """(name, input schema, where) for each custom tool, as Copilot checks them."""
+    return [(t.get("name"), t["input_schema"], f"tools[{i}].input_schema")
+            for i, t in enumerate(body.get("tools") or [])
+            if isinstance(t, dict) and isinstance(t.get("input_schema"), dict)]
 
 
 def render(body, model_id, answer, prompt_tokens, completion_tokens):

@@ -8,6 +8,7 @@ sent, and premium quota.  Then one of the API modules renders the answer.
 
 from . import anthropic_messages, embeddings, openai_chat, openai_responses
 from .answers import answer, estimate_tokens
+from .state import parse_editor_version
 from .wire import json_response, text_response
 
 # Inference APIs: path under the plan prefix -> (endpoint name as listed in
@@ -20,6 +21,13 @@ INFERENCE_APIS = {
 # Where models without `supported_endpoints` (older entries) may be used.
 DEFAULT_ENDPOINTS = {"chat": ("/chat/completions", "/responses"), "embeddings": ("/embeddings",)}
 IMAGE_PART_TYPES = ("image_url", "image", "input_image")
+# Copilot's answer to an editor it no longer supports (HTTP 466, plain text), as users of
+# VS Code and of other proxies quoted it when Copilot retired old editor versions.
+UNSUPPORTED_CLIENT = ("bad request: the specified API version is no longer supported. "
+                      "You may need to update your client to a newer version.\n")
+# Copilot's answer to a premium request once the premium allowance is spent (HTTP 402), as
+# VS Code's and Copilot CLI's logs quote it; included models are still served.
+QUOTA_EXCEEDED = {"error": {"message": "You have no quota", "code": "quota_exceeded"}}
 
 
 def _error(status, message, code, **extra):
@@ -38,7 +46,17 @@ def _authorize(state, request, plan):
         return None, text_response(401, "unauthorized: token is not valid for this API endpoint\n")
     if not request.header("editor-version"):
         return None, text_response(400, "bad request: missing Editor-Version header for IDE auth\n")
+    if _editor_too_old(state.config.min_editor_version, request.header("editor-version")):
+        return None, text_response(466, UNSUPPORTED_CLIENT)
     return account, None
+
+
+def _editor_too_old(minimum, editor_version):
+    """Whether an editor-version header names the minimum's editor at an older version.
+    Other editors (and unparsable values) pass: only the minimum's editor is checked."""
+    floor = parse_editor_version(minimum) if minimum else None
+    sent = parse_editor_version(editor_version)
+    return bool(floor and sent and sent[0] == floor[0] and sent[1] < floor[1])
 
 
 def _check_model(state, model_id, endpoint):
@@ -68,6 +86,43 @@ def _contains_image(value):
     if isinstance(value, list):
         return any(_contains_image(v) for v in value)
     return False
+
+
+def _schema_without_properties(schema, context=()):
+    """The context (path of property names) of the first object schema that has no
+    `properties`, or None.  Copilot refuses such tools, even a tool that takes no arguments."""
+    kind = schema.get("type")
+    if (kind == "object" or (isinstance(kind, list) and "object" in kind)) \
+            and not isinstance(schema.get("properties"), dict):
+        return context
+    for name, sub in (schema.get("properties") or {}).items():
+        if isinstance(sub, dict):
+            found = _schema_without_properties(sub, context + ("properties", name))
+            if found is not None:
+                return found
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            found = _schema_without_properties(schema[key], context + (key,))
+            if found is not None:
+                return found
+    for key in ("anyOf", "oneOf", "allOf"):
+        for index, sub in enumerate(schema.get(key) or []):
+            if isinstance(sub, dict):
+                found = _schema_without_properties(sub, context + (key, str(index)))
+                if found is not None:
+                    return found
+    return None
+
+
+def _check_tools(module, body):
+    """None, or the 400 Copilot gives for a tool whose object schema lacks `properties`."""
+    for name, schema, where in module.tool_schemas(body):
+        context = _schema_without_properties(schema)
+        if context is not None:
+            return _error(400, f"Invalid schema for function '{name}': In context={context!r}, "
+                               "object schema missing properties.", "invalid_function_parameters",
+                          param=where, type="invalid_request_error")
+    return None
 
 
 def _json_body(request):
@@ -100,6 +155,9 @@ def inference(state, request, plan, api):
     conversation_input = [body.get("messages"), body.get("input"), body.get("system")]
     if _contains_image(conversation_input) and request.header("copilot-vision-request", "").lower() != "true":
         return _error(400, "missing required Copilot-Vision-Request header for vision requests", "")
+    rejection = _check_tools(module, body)
+    if rejection:
+        return rejection
 
     # Premium requests cost `multiplier` from the monthly allowance, unless
     # the client marks the turn as agent-initiated.
@@ -108,9 +166,7 @@ def inference(state, request, plan, api):
     if request.header("x-initiator", "").lower() == "agent":
         cost = 0
     if cost and account.premium_remaining < cost:
-        return _error(402, "You have exceeded your premium request allowance. "
-                           "Upgrade your plan or enable additional premium requests to continue.",
-                      "quota_exceeded")
+        return json_response(402, QUOTA_EXCEEDED)
 
     conversation = module.conversation(body, model["id"])
     reply = answer(conversation)

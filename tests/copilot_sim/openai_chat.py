@@ -39,7 +39,18 @@ def conversation(body, model_id):
 
     users = [m for m in messages if m.get("role") == "user"]
     conv.user_text = last_text(users[-1].get("content")) if users else ""
+    # The current turn: tool messages since the person's latest prompt.
+    prompt_at = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
+    conv.turn_tool_results = sum(1 for m in messages[prompt_at + 1:] if m.get("role") == "tool")
     return conv
+
+
+def tool_schemas(body):
+    """(name, parameters schema, where) for each function tool, as Copilot checks them."""
+    return [(t["function"].get("name"), t["function"]["parameters"], f"tools[{i}].function.parameters")
+            for i, t in enumerate(body.get("tools") or [])
+            if isinstance(t, dict) and isinstance(t.get("function"), dict)
+            and isinstance(t["function"].get("parameters"), dict)]
 
 
 def render(body, model_id, answer, prompt_tokens, completion_tokens):

@@ -39,7 +39,17 @@ def conversation(body, model_id):
 
     users = [item for item in items if item.get("role") == "user"]
     conv.user_text = last_text(users[-1].get("content")) if users else ""
+    # The current turn: function_call_output items since the person's latest prompt.
+    prompt_at = max((i for i, item in enumerate(items) if item.get("role") == "user"), default=-1)
+    conv.turn_tool_results = sum(1 for item in items[prompt_at + 1:] if item.get("type") == "function_call_output")
     return conv
+
+
+def tool_schemas(body):
+    """(name, parameters schema, where) for each function tool, as Copilot checks them."""
+    return [(t.get("name"), t["parameters"], f"tools[{i}].parameters")
+            for i, t in enumerate(body.get("tools") or [])
+            if isinstance(t, dict) and t.get("type") == "function" and isinstance(t.get("parameters"), dict)]
 
 
 def render(body, model_id, answer, prompt_tokens, completion_tokens):

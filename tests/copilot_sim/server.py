@@ -102,7 +102,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _read_request(self):
         url = urllib.parse.urlsplit(self.path)
         query = {k: v[0] for k, v in urllib.parse.parse_qs(url.query, keep_blank_values=True).items()}
-        headers = {name.lower(): value for name, value in self.headers.items()}
+        headers = {}
+        for name, value in self.headers.items():
+            # A repeated header reads as its values joined (RFC 9110), so a client sending
+            # `X-Initiator` twice is seen doing so, not served whichever copy came last.
+            name = name.lower()
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
         if "chunked" in headers.get("transfer-encoding", "").lower():
             body = self._read_chunked()
         else:

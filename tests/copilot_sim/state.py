@@ -22,6 +22,8 @@ class Config:
     client_id: str = DEFAULT_CLIENT_ID  # the only OAuth app the device flow knows
     enforce_interval: bool = True  # answer too-fast polls with slow_down
     public_url: str = None  # base URL to hand out; None: the one the client used
+    # Oldest editor Copilot still serves, e.g. "vscode/1.104.0"; older ones get HTTP 466. None: any.
+    min_editor_version: str = None
 
     def update(self, changes):
         """Apply control API changes; nothing changes if any value is invalid."""
@@ -46,8 +48,22 @@ def _check_config_value(name, value):
     elif name == "public_url":
         if value is not None and not isinstance(value, str):
             raise ValueError("public_url must be a string or null")
+    elif name == "min_editor_version":
+        if value is not None and parse_editor_version(value) is None:
+            raise ValueError("min_editor_version must look like vscode/1.104.0, or be null")
     else:
         raise ValueError(f"unknown config field: {name}")
+
+
+def parse_editor_version(value):
+    """("vscode", (1, 104, 0)) for an editor-version header such as "vscode/1.104.0", else None."""
+    if not isinstance(value, str):
+        return None
+    editor, _, version = value.strip().partition("/")
+    parts = version.split("-", 1)[0].split(".")
+    if not editor or not all(part.isdigit() for part in parts):
+        return None
+    return editor.lower(), tuple(int(part) for part in parts)
 
 
 class RequestLog:

@@ -53,7 +53,9 @@ def serving(openai_client):
     (["litellm_copilot_github_api_url=http://127.0.0.1:9"], "cannot reach http://127.0.0.1:9"),
     (["litellm_copilot_port=not-a-port"], "litellm_copilot_port"),
     (['{"litellm_copilot_models_include": ["no-such-model-*"]}'], "No Copilot model"),
-], ids=["wrong-token", "no-copilot", "unreachable-api", "invalid-variable", "no-model-left"])
+    # The simulator is plain http: without the lab's explicit yes, no token may go there.
+    (['{"litellm_copilot_allow_insecure_http": false}'], "Plain http for litellm_copilot_github_api_url"),
+], ids=["wrong-token", "no-copilot", "unreachable-api", "invalid-variable", "no-model-left", "plain-http"])
 def test_bad_input_fails_clearly_and_keeps_serving(serving, extra_vars, cause):
     code, output = run_site(*extra_vars)
     assert code != 0

@@ -296,7 +296,8 @@ def test_group_login_and_a_token_another_file_would_override(tmp_path):
     inventory = tmp_path / "inventory"
     (inventory / "host_vars" / "devvm-2").mkdir(parents=True)
     (inventory / "hosts.yml").write_text(yaml.safe_dump({"litellm_copilot": {
-        "hosts": {"devvm-1": None, "devvm-2": None}, "vars": {"litellm_copilot_github_api_url": SIM_URL}}}))
+        "hosts": {"devvm-1": None, "devvm-2": None},
+        "vars": {"litellm_copilot_github_api_url": SIM_URL, "litellm_copilot_allow_insecure_http": True}}}))
     password_file = tmp_path / "vault-pass"
     password_file.write_text("group-test\n")
     token_file = tmp_path / "token"

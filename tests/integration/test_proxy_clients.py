@@ -3,6 +3,8 @@ import json
 
 import openai
 import pytest
+import yaml
+from lab import REPO
 
 GREETING = "Hello from the Copilot simulator (model {model})."
 
@@ -40,9 +42,10 @@ def test_system_prompt_keeps_its_role(openai_client):
 def test_ide_headers_reach_copilot(openai_client, sim_requests):
     openai_client.chat.completions.create(model="gpt-4.1", messages=[{"role": "user", "content": "x"}])
     headers = {k.lower(): v for k, v in sim_requests("/chat/completions")[-1]["headers"].items()}
-    assert headers["editor-version"] == "vscode/1.95.0"
-    assert headers["copilot-integration-id"] == "vscode-chat"
-    assert headers["editor-plugin-version"] == "copilot-chat/0.26.7"
+    # the role's defaults, not LiteLLM's own (vscode/1.95.0, copilot-chat/0.26.7)
+    defaults = yaml.safe_load((REPO / "roles/litellm_copilot/defaults/main.yml").read_text())
+    for name in ("editor-version", "editor-plugin-version", "copilot-integration-id"):
+        assert headers[name] == defaults["litellm_copilot_ide_headers"][name], name
 
 
 def test_tool_call_round_trip(openai_client):

@@ -245,7 +245,8 @@ class TestHelpers:
         assert str(err) == 'timed out'
         assert err.to_result() == {'msg': 'timed out', 'error_kind': 'timeout', 'url': 'http://x'}
         assert set(ERROR_KINDS) == {'invalid_token', 'no_copilot', 'unreachable', 'timeout', 'server_error',
-                                    'malformed', 'http_error', 'empty_token'}
+                                    'malformed', 'http_error', 'empty_token', 'insecure_url',
+                                    'unsupported_client'}
 
 
 class TestReadGithubToken:
@@ -344,6 +345,7 @@ def make_client(sim, **kwargs):
     kwargs.setdefault('timeout', 5)
     kwargs.setdefault('retries', 2)
     kwargs.setdefault('backoff', 0)
+    kwargs.setdefault('allow_insecure_http', True)  # the simulator speaks plain http
     return CopilotClient(None, **kwargs)
 
 
@@ -374,7 +376,7 @@ class TestExchange:
     ])
     def test_exchange_per_plan(self, sim, token, plan, individual):
         exchange = make_client(sim).exchange_token(token)
-        assert api_base(exchange) == sim.url + '/copilot/' + plan
+        assert api_base(exchange, True) == sim.url + '/copilot/' + plan
         assert exchange['individual'] is individual
         assert isinstance(exchange['expires_at'], int) and exchange['expires_at'] > time.time()
         assert exchange['token'].startswith('tid=')
@@ -448,7 +450,7 @@ class TestModels:
     def models(self, sim, token=INDIVIDUAL_TOKEN, **kwargs):
         client = make_client(sim, **kwargs)
         exchange = client.exchange_token(token)
-        return client, exchange, client.list_models(exchange['token'], api_base(exchange))
+        return client, exchange, client.list_models(exchange['token'], api_base(exchange, True))
 
     def test_list_models(self, sim):
         client, exchange, models = self.models(sim)
@@ -486,7 +488,7 @@ class TestModels:
     def test_missing_editor_version_is_an_http_error(self, sim):
         client = make_client(sim, headers={'editor-version': None})
         exchange = client.exchange_token(INDIVIDUAL_TOKEN)
-        err = error_of(client.list_models, exchange['token'], api_base(exchange))
+        err = error_of(client.list_models, exchange['token'], api_base(exchange, True))
         assert err.kind == 'http_error' and err.status == 400
         assert sim.url + '/copilot/individual/models' in err.message
         assert len(recorded(sim, '/models')) == 1
@@ -495,7 +497,7 @@ class TestModels:
         client = make_client(sim)
         exchange = client.exchange_token(INDIVIDUAL_TOKEN)
         bogus = 'tid=0123456789abcdef;exp=1;sku=x:deadbeef'
-        err = error_of(client.list_models, bogus, api_base(exchange))
+        err = error_of(client.list_models, bogus, api_base(exchange, True))
         assert err.kind == 'invalid_token' and err.status == 401
         assert 'Copilot token was rejected' in err.message
         assert sim.url + '/copilot/individual/models' in err.message
@@ -505,7 +507,7 @@ class TestModels:
         client = make_client(sim)
         exchange = client.exchange_token(ENTERPRISE_TOKEN)
         control(sim, 'POST', '/_sim/revoke', {'token': ENTERPRISE_TOKEN})
-        err = error_of(client.list_models, exchange['token'], api_base(exchange))
+        err = error_of(client.list_models, exchange['token'], api_base(exchange, True))
         assert err.kind == 'invalid_token'
         assert_clean(err.message, exchange['token'])
 
@@ -524,7 +526,7 @@ class TestModels:
         add_fault(sim, '/models', status=503, body='upstream unavailable')
         client = make_client(sim, retries=2)
         exchange = client.exchange_token(INDIVIDUAL_TOKEN)
-        err = error_of(client.list_models, exchange['token'], api_base(exchange))
+        err = error_of(client.list_models, exchange['token'], api_base(exchange, True))
         url = sim.url + '/copilot/individual/models'
         assert err.kind == 'server_error' and err.status == 503 and err.url == url
         assert err.message.startswith('%s answered HTTP 503 (server error)' % url)
@@ -541,14 +543,14 @@ class TestModels:
         add_fault(sim, '/models', status=429)
         client = make_client(sim, retries=1)
         exchange = client.exchange_token(INDIVIDUAL_TOKEN)
-        err = error_of(client.list_models, exchange['token'], api_base(exchange))
+        err = error_of(client.list_models, exchange['token'], api_base(exchange, True))
         assert err.kind == 'http_error' and err.status == 429 and 'rate limited' in err.message
 
     def test_retries_zero_means_one_attempt(self, sim):
         add_fault(sim, '/models', status=502)
         client = make_client(sim, retries=0)
         exchange = client.exchange_token(INDIVIDUAL_TOKEN)
-        err = error_of(client.list_models, exchange['token'], api_base(exchange))
+        err = error_of(client.list_models, exchange['token'], api_base(exchange, True))
         assert err.kind == 'server_error' and 'attempts' not in err.message
         assert len(recorded(sim, '/models')) == 1
 
@@ -557,7 +559,7 @@ class TestModels:
         add_fault(sim, '/models', status=status)
         client = make_client(sim, retries=3)
         exchange = client.exchange_token(INDIVIDUAL_TOKEN)
-        err = error_of(client.list_models, exchange['token'], api_base(exchange))
+        err = error_of(client.list_models, exchange['token'], api_base(exchange, True))
         assert err.status == status
         assert err.kind == {401: 'invalid_token', 403: 'no_copilot', 404: 'http_error'}[status]
         assert len(recorded(sim, '/models')) == 1
@@ -566,7 +568,7 @@ class TestModels:
         add_fault(sim, '/models', malformed=True)
         client = make_client(sim, retries=2)
         exchange = client.exchange_token(INDIVIDUAL_TOKEN)
-        err = error_of(client.list_models, exchange['token'], api_base(exchange))
+        err = error_of(client.list_models, exchange['token'], api_base(exchange, True))
         assert err.kind == 'malformed'
         assert err.message.startswith('malformed response from %s/copilot/individual/models: ' % sim.url)
         assert len(recorded(sim, '/models')) == 1  # not retried
@@ -577,7 +579,7 @@ class TestModels:
         add_fault(sim, '/models', status=200, body=body)
         client = make_client(sim)
         exchange = client.exchange_token(INDIVIDUAL_TOKEN)
-        err = error_of(client.list_models, exchange['token'], api_base(exchange))
+        err = error_of(client.list_models, exchange['token'], api_base(exchange, True))
         assert err.kind == 'malformed' and 'malformed response from' in err.message
 
     def test_bare_list_and_junk_entries_are_tolerated(self, sim):
@@ -596,7 +598,8 @@ class TestTransport:
     def test_unreachable(self):
         url = closed_port_url()
         sleeps = []
-        client = CopilotClient(None, github_api_url=url, timeout=5, retries=2, backoff=0.5, sleep=sleeps.append)
+        client = CopilotClient(None, github_api_url=url, timeout=5, retries=2, backoff=0.5, sleep=sleeps.append,
+                               allow_insecure_http=True)
         err = error_of(client.exchange_token, INDIVIDUAL_TOKEN)
         assert err.kind == 'unreachable' and err.status is None
         assert err.url == url + '/copilot_internal/v2/token'
@@ -607,19 +610,20 @@ class TestTransport:
         assert client.last_attempts == 3
 
     def test_unresolvable_host(self):
-        client = CopilotClient(None, github_api_url='http://copilot-sim.invalid', timeout=5, retries=0)
+        client = CopilotClient(None, github_api_url='http://copilot-sim.invalid', timeout=5, retries=0,
+                               allow_insecure_http=True)
         err = error_of(client.get_usage, INDIVIDUAL_TOKEN)
         assert err.kind == 'unreachable' and 'copilot-sim.invalid' in err.message
 
     def test_bad_url(self):
-        client = CopilotClient(None, github_api_url='not a url', retries=3)
+        client = CopilotClient(None, github_api_url='not a url', retries=3, allow_insecure_http=True)
         err = error_of(client.exchange_token, INDIVIDUAL_TOKEN)
-        assert err.kind == 'unreachable' and 'not a url' in err.message
-        assert client.last_attempts == 1
+        assert err.kind == 'insecure_url' and 'not a url' in err.message
+        assert client.last_attempts == 0  # refused before anything was sent
 
     def test_credentials_in_url_are_masked(self):
         url = closed_port_url().replace('http://', 'http://user:hunter2@')
-        client = CopilotClient(None, github_api_url=url, retries=0)
+        client = CopilotClient(None, github_api_url=url, retries=0, allow_insecure_http=True)
         err = error_of(client.exchange_token, INDIVIDUAL_TOKEN)
         assert 'hunter2' not in err.message and 'hunter2' not in err.url
 
@@ -660,7 +664,7 @@ class TestTransport:
             no_log_values = set()
 
         module = FakeModule()
-        client = CopilotClient(module, github_api_url=sim.url, retries=0)
+        client = CopilotClient(module, github_api_url=sim.url, retries=0, allow_insecure_http=True)
         exchange = client.exchange_token(INDIVIDUAL_TOKEN)
         assert INDIVIDUAL_TOKEN in module.no_log_values
         assert exchange['token'] in module.no_log_values

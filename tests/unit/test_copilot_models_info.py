@@ -40,6 +40,7 @@ def run(sim, capsys, monkeypatch):
 
     def runner(check_mode=False, **args):
         args.setdefault('github_api_url', sim.url)
+        args.setdefault('allow_insecure_http', True)  # the simulator speaks plain http
         args.setdefault('timeout', 5)
         return invoke(copilot_models_info, capsys, check_mode, **args)
 

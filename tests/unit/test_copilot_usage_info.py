@@ -28,6 +28,7 @@ def run(sim, capsys, monkeypatch):
 
     def runner(check_mode=False, **args):
         args.setdefault('github_api_url', sim.url)
+        args.setdefault('allow_insecure_http', True)  # the simulator speaks plain http
         args.setdefault('timeout', 5)
         return invoke(copilot_usage_info, capsys, check_mode, **args)
 
@@ -71,9 +72,9 @@ def test_used_quota_from_a_token_file(sim, run, tmp_path):
 
 def test_premium_use_through_copilot_shows_up(sim, run):
     before, _, _ = run(github_token=INDIVIDUAL_TOKEN)
-    client = copilot.CopilotClient(github_api_url=sim.url)
+    client = copilot.CopilotClient(github_api_url=sim.url, allow_insecure_http=True)
     exchanged = client.exchange_token(INDIVIDUAL_TOKEN)
-    client.request_json('POST', copilot.api_base(exchanged) + '/chat/completions', token=exchanged['token'],
+    client.request_json('POST', copilot.api_base(exchanged, True) + '/chat/completions', token=exchanged['token'],
                         auth_scheme='Bearer', data={'model': 'claude-opus-4.1',
                                                     'messages': [{'role': 'user', 'content': 'hi'}]})
     after, _, _ = run(github_token=INDIVIDUAL_TOKEN)

@@ -32,6 +32,7 @@ def fast_sim(sim):
 def run(capsys):
     """Run the module's main() with args; returns (result, failed, raw stdout)."""
     def runner(check_mode=False, **args):
+        args.setdefault('allow_insecure_http', True)  # the simulator speaks plain http
         args.setdefault('timeout', 5)
         return invoke(github_device_login, capsys, check_mode, **args)
 
@@ -102,7 +103,7 @@ class TestPoll:
         token = result['access_token']
         assert token.startswith('gho_')
         # the token is a real sign-in: it has a Copilot seat
-        exchanged = copilot.CopilotClient(github_api_url=sim.url).exchange_token(token)
+        exchanged = copilot.CopilotClient(github_api_url=sim.url, allow_insecure_http=True).exchange_token(token)
         assert exchanged['individual'] is True
         sent = control(sim, 'GET', '/_sim/requests?path=/login/oauth/access_token')['requests']
         assert [r['body']['grant_type'] for r in sent] == [copilot.DEVICE_GRANT_TYPE] * 2
@@ -179,7 +180,7 @@ class TestClientWaits:
                                                               'success'], 'enforce_interval': False})
         control(fast_sim, 'POST', '/_sim/config', {'device_interval': 2})
         waits = []
-        client = copilot.CopilotClient(sleep=waits.append)
+        client = copilot.CopilotClient(sleep=waits.append, allow_insecure_http=True)
         started = client.start_device_flow(fast_sim.url)
         signed_in = client.poll_device_flow(started['device_code'], fast_sim.url, interval=started['interval'],
                                             expires_in=started['expires_in'])

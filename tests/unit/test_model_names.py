@@ -103,4 +103,5 @@ def test_rpm_overrides(model_id, expected):
 
 def test_filters_are_registered():
     assert set(names.FilterModule().filters()) == {
-        "copilot_aliases", "copilot_dated_patterns", "copilot_served_names", "copilot_pick", "copilot_rpm"}
+        "copilot_aliases", "copilot_dated_patterns", "copilot_served_names", "copilot_pick", "copilot_rpm",
+        "copilot_quota_fallback", "copilot_quota_fallbacks"}

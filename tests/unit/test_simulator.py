@@ -7,6 +7,7 @@ import http.client
 import json
 import re
 import time
+import urllib.parse
 
 import anthropic
 import openai
@@ -300,7 +301,7 @@ def test_chat_system_prompt_echo_reports_role(sim):
 def test_chat_tool_round_trip(sim):
     client = openai_client(sim)
     tools = [{"type": "function", "function": {"name": "get_weather", "parameters": WEATHER_TOOL}},
-             {"type": "function", "function": {"name": "get_time", "parameters": {"type": "object"}}}]
+             {"type": "function", "function": {"name": "get_time", "parameters": {"type": "object", "properties": {}}}}]
     messages = [{"role": "user", "content": 'Please call get_weather {"city": "Paris", "days": 2}'}]
     first = client.chat.completions.create(model="gpt-4.1", messages=messages, tools=tools)
     assert first.choices[0].finish_reason == "tool_calls"
@@ -556,6 +557,80 @@ def test_premium_quota(sim):
     assert exc.value.status_code == 402
 
 
+# One request per endpoint: (path, a premium model it serves, its multiplier, a body).
+BILLED_REQUESTS = [
+    ("/chat/completions", "claude-haiku-4.5", 0.33, {"messages": [{"role": "user", "content": "hi"}]}),
+    ("/responses", "gpt-5-codex", 1, {"input": "hi"}),
+    ("/v1/messages", "claude-opus-4.1", 10, {"max_tokens": 50, "messages": [{"role": "user", "content": "hi"}]}),
+]
+
+
+@pytest.mark.parametrize("path, model, multiplier, body", BILLED_REQUESTS, ids=[r[0] for r in BILLED_REQUESTS])
+def test_premium_billing_on_every_endpoint(sim, path, model, multiplier, body):
+    """Copilot bills the model's multiplier for a request a person starts (no header counts as
+    one) and nothing for one marked `X-Initiator: agent`, on every inference endpoint."""
+    body = {"model": model, **body}
+    remaining = 300
+    for headers, cost in (({}, multiplier), ({"X-Initiator": "user"}, multiplier),
+                          ({"X-Initiator": "agent"}, 0), ({"x-initiator": "AGENT"}, 0)):
+        answer = api_post(sim, path, body, **headers)
+        assert answer.status_code == 200, answer.text
+        remaining -= cost
+        assert premium_remaining(sim) == pytest.approx(remaining), headers
+
+
+def test_repeated_initiator_header_is_billed(sim):
+    """A header sent twice reads as both values joined, so "agent" plus a second spelling of the
+    header is not an agent turn: a proxy that sends two is seen doing it."""
+    api, copilot_token = copilot_session(sim)
+    url = urllib.parse.urlsplit(api)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    body = json.dumps({"model": "claude-sonnet-4", "messages": [{"role": "user", "content": "hi"}]})
+    connection.putrequest("POST", url.path + "/chat/completions")
+    for name, value in {"Authorization": f"Bearer {copilot_token}", **IDE_HEADERS,
+                        "Content-Type": "application/json", "Content-Length": str(len(body))}.items():
+        connection.putheader(name, value)
+    connection.putheader("X-Initiator", "agent")
+    connection.putheader("x-initiator", "user")
+    connection.endheaders(body.encode())
+    assert connection.getresponse().status == 200
+    connection.close()
+    assert premium_remaining(sim) == 299
+    recorded = control(sim, "GET", "/_sim/requests?path=/chat/completions")["requests"][-1]
+    assert recorded["headers"]["x-initiator"] == "agent, user"
+
+
+PARAMETERLESS = {"type": "object"}
+TOOL_REQUESTS = [
+    ("/chat/completions", "gpt-4.1", "tools[0].function.parameters",
+     lambda schema: {"messages": [{"role": "user", "content": "what time is it"}],
+                     "tools": [{"type": "function", "function": {"name": "get_time", "parameters": schema}}]}),
+    ("/responses", "gpt-4.1", "tools[0].parameters",
+     lambda schema: {"input": "what time is it",
+                     "tools": [{"type": "function", "name": "get_time", "parameters": schema}]}),
+    ("/v1/messages", "claude-sonnet-4", "tools[0].input_schema",
+     lambda schema: {"max_tokens": 50, "messages": [{"role": "user", "content": "what time is it"}],
+                     "tools": [{"name": "get_time", "input_schema": schema}]}),
+]
+
+
+@pytest.mark.parametrize("path, model, param, make", TOOL_REQUESTS, ids=[r[0] for r in TOOL_REQUESTS])
+def test_object_schema_without_properties_is_refused(sim, path, model, param, make):
+    refused = api_post(sim, path, {"model": model, **make(PARAMETERLESS)})
+    assert refused.status_code == 400
+    error = refused.json()["error"]
+    assert "object schema missing properties" in error["message"] and "'get_time'" in error["message"]
+    assert error["code"] == "invalid_function_parameters" and error["param"] == param
+    nested = {"type": "object", "properties": {"filter": {"type": "object"}}}
+    refused = api_post(sim, path, {"model": model, **make(nested)})
+    assert refused.status_code == 400
+    assert "In context=('properties', 'filter'), object schema missing properties" in refused.json()["error"]["message"]
+    for good in ({"type": "object", "properties": {}}, WEATHER_TOOL):
+        accepted = api_post(sim, path, {"model": model, **make(good)})
+        assert accepted.status_code == 200, accepted.text
+    assert premium_remaining(sim) == 300 - (2 if model == "claude-sonnet-4" else 0), "refusals cost nothing"
+
+
 def test_revoke(sim):
     api, copilot_token = copilot_session(sim, BUSINESS_TOKEN)
     control(sim, "POST", "/_sim/revoke", {"token": BUSINESS_TOKEN})
@@ -622,3 +697,115 @@ def test_keep_alive_and_content_length(sim):
         assert response.status == 200 and int(response.headers["Content-Length"]) == len(body)
         assert not response.will_close
     connection.close()
+
+
+# ---------------------------------------------------------------------------
+# scripted agent loops (SIM:TOOLS): n tool calls in one turn, then a final text
+# ---------------------------------------------------------------------------
+
+SCRIPT = 'SIM:TOOLS 3 Bash {"command": "echo step {call}"}'
+BASH_SCHEMA = {"type": "object", "properties": {"command": {"type": "string"}}, "required": ["command"]}
+
+
+def test_scripted_loop_on_messages(sim):
+    client = anthropic_client(sim)
+    tools = [{"name": "Bash", "input_schema": BASH_SCHEMA}]
+    messages = [{"role": "user", "content": [{"type": "text", "text": "<system-reminder>x</system-reminder>"},
+                                             {"type": "text", "text": SCRIPT}]}]
+    commands = []
+    for _ in range(3):
+        reply = client.messages.create(model="claude-sonnet-4.5", max_tokens=100, tools=tools, messages=messages)
+        assert reply.stop_reason == "tool_use"
+        [use] = reply.content
+        commands.append(use.input["command"])
+        messages += [{"role": "assistant", "content": [use.model_dump()]},
+                     {"role": "user", "content": [{"type": "tool_result", "tool_use_id": use.id,
+                                                   "content": "ran " + use.input["command"]}]}]
+    final = client.messages.create(model="claude-sonnet-4.5", max_tokens=100, tools=tools, messages=messages)
+    assert commands == ["echo step 1", "echo step 2", "echo step 3"]
+    assert final.stop_reason == "end_turn"
+    assert final.content[0].text == "Scripted task done after 3 tool calls.\nTool Bash returned: ran echo step 3"
+
+    # A second prompt in the same conversation starts a new turn: no script, a plain answer.
+    messages += [{"role": "assistant", "content": final.content[0].text},
+                 {"role": "user", "content": "thanks"}]
+    second = client.messages.create(model="claude-sonnet-4.5", max_tokens=100, tools=tools, messages=messages)
+    assert second.content[0].text == hello("claude-sonnet-4.5", "thanks")
+
+
+def test_scripted_loop_on_chat_completions_streamed(sim):
+    client = openai_client(sim)
+    tools = [{"type": "function", "function": {"name": "get_weather", "parameters": WEATHER_TOOL}}]
+    messages = [{"role": "user", "content": "SIM:TOOLS 2 get_weather"}]
+    for number in (1, 2):
+        chunks = list(client.chat.completions.create(model="gpt-4.1", tools=tools, messages=messages, stream=True))
+        calls = [tc for c in chunks if c.choices for tc in c.choices[0].delta.tool_calls or []]
+        assert calls[0].function.name == "get_weather"
+        arguments = "".join(tc.function.arguments for tc in calls)
+        assert json.loads(arguments) == {"city": "sim"}  # no JSON given: made from the schema
+        messages += [{"role": "assistant", "content": None, "tool_calls": [
+                         {"id": calls[0].id, "type": "function",
+                          "function": {"name": "get_weather", "arguments": arguments}}]},
+                     {"role": "tool", "tool_call_id": calls[0].id, "content": "sunny %d" % number}]
+    final = client.chat.completions.create(model="gpt-4.1", tools=tools, messages=messages)
+    assert final.choices[0].finish_reason == "stop"
+    assert final.choices[0].message.content == ("Scripted task done after 2 tool calls.\n"
+                                                "Tool get_weather returned: sunny 2")
+
+
+def test_scripted_loop_on_responses(sim):
+    client = openai_client(sim)
+    tools = [{"type": "function", "name": "Bash", "parameters": BASH_SCHEMA}]
+    items = [{"role": "user", "content": 'first prompt'}, {"role": "assistant", "content": "ok"},
+             {"role": "user", "content": 'SIM:TOOLS 2 Bash {"command": "ls {call}"}'}]
+    seen = []
+    while True:
+        response = client.responses.create(model="gpt-5", tools=tools, input=items)
+        [item] = response.output
+        if item.type != "function_call":
+            break
+        seen.append(json.loads(item.arguments)["command"])
+        items += [{"type": "function_call", "call_id": item.call_id, "name": item.name, "arguments": item.arguments},
+                  {"type": "function_call_output", "call_id": item.call_id, "output": "out"}]
+        assert len(seen) <= 2
+    assert seen == ["ls 1", "ls 2"]
+    assert response.output_text == "Scripted task done after 2 tool calls.\nTool Bash returned: out"
+
+
+def test_scripted_loop_needs_the_tool(sim):
+    """Without the named tool (e.g. Claude Code's title request, no tools) the model answers plainly."""
+    client = anthropic_client(sim)
+    plain = client.messages.create(model="claude-sonnet-4.5", max_tokens=100,
+                                   messages=[{"role": "user", "content": SCRIPT}])
+    assert plain.content[0].text == hello("claude-sonnet-4.5", SCRIPT)
+    other = client.messages.create(model="claude-sonnet-4.5", max_tokens=100, messages=[
+        {"role": "user", "content": SCRIPT}], tools=[{"name": "Read", "input_schema": BASH_SCHEMA}])
+    assert other.content[0].type == "text"
+
+
+def test_client_reminders_never_ask_for_a_tool(sim):
+    """Claude Code's `<system-reminder>` text names its tools (e.g. a sub-agent's task notification):
+    the model answers it in text instead of calling the tool again (and again)."""
+    client = anthropic_client(sim)
+    tools = [{"name": "Agent", "input_schema": BASH_SCHEMA}]
+    notification = ("<system-reminder>\n<task-notification>Use the Agent tool; "
+                    'call Agent {"command": "x"}</task-notification>\n</system-reminder>')
+    reply = client.messages.create(model="claude-sonnet-4.5", max_tokens=100, tools=tools,
+                                   messages=[{"role": "user", "content": notification}])
+    assert reply.stop_reason == "end_turn" and reply.content[0].type == "text"
+    prompt = [{"type": "text", "text": "<system-reminder>Agent is a tool</system-reminder>"},
+              {"type": "text", "text": "<system-reminder>x</system-reminder>\nplease run Agent"}]
+    asked = client.messages.create(model="claude-sonnet-4.5", max_tokens=100, tools=tools,
+                                   messages=[{"role": "user", "content": prompt}])
+    assert asked.content[0].type == "tool_use" and asked.content[0].name == "Agent"
+
+
+def test_compaction_request_gets_a_summary(sim):
+    """Claude Code's compaction asks for an <analysis> block followed by a <summary> block."""
+    ask = ("CRITICAL: Respond with TEXT ONLY.\n- Your entire response must be plain text: an <analysis> block "
+           "followed by a <summary> block.\n\nYour task is to create a detailed summary of the conversation so far")
+    reply = anthropic_client(sim).messages.create(model="claude-sonnet-4.5", max_tokens=100, messages=[
+        {"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"},
+        {"role": "user", "content": ask}])
+    text = reply.content[0].text
+    assert re.fullmatch(r"<analysis>.+</analysis>\n<summary>.+\(model claude-sonnet-4\.5\)\.</summary>", text, re.DOTALL)

@@ -109,6 +109,52 @@ def copilot_pick(models, preferences, non_premium=False):
     return ""
 
 
+def copilot_quota_fallback(models, setting, preferences):
+    """The included model that answers for premium models once the premium allowance is spent.
+
+    ``setting`` is ``litellm_copilot_quota_fallback``: ``auto`` picks the first non-premium
+    model matching ``preferences`` (the background ones), empty string turns the fallback off,
+    anything else must be a discovered model that costs no premium requests. Empty string when
+    ``auto`` finds no non-premium model. A bad explicit choice is an error naming it.
+    """
+    setting = (setting or "").strip()
+    if not setting:
+        return ""
+    included = [model for model in models if not model.get("premium")]
+    if setting == "auto":
+        return copilot_pick(included, preferences)
+    by_id = dict((model["id"], model) for model in models)
+    if setting not in by_id:
+        raise AnsibleFilterError(
+            "litellm_copilot_quota_fallback '%s' is not a model this seat serves (served: %s)"
+            % (setting, ", ".join(sorted(by_id))))
+    if by_id[setting].get("premium"):
+        raise AnsibleFilterError(
+            "litellm_copilot_quota_fallback '%s' costs premium requests itself, so it cannot answer once "
+            "the allowance is spent; choose an included model (%s) or 'auto'"
+            % (setting, ", ".join(sorted(model["id"] for model in included)) or "none served"))
+    return setting
+
+
+def copilot_quota_fallbacks(models, fallback, aliases=None, patterns=None):
+    """LiteLLM router ``fallbacks`` sending every served name of a premium model to ``fallback``.
+
+    ``aliases`` and ``patterns`` map extra served names (aliases, Claude's dated-name wildcards)
+    to model ids. One ``{name: [fallback]}`` entry per name, sorted, then a catch-all ``"*"``:
+    LiteLLM looks fallbacks up by the name a client asked for, and a dated name such as
+    ``claude-sonnet-4-5-20250929`` (what Claude Code sends) matches no key. The catch-all only
+    ever serves a quota refusal (the role's gate sees to that), which only premium models get.
+    Empty without a fallback.
+    """
+    if not fallback:
+        return []
+    premium = set(model["id"] for model in models if model.get("premium"))
+    names = set(premium)
+    for extra in (aliases or {}, patterns or {}):
+        names.update(name for name, target in extra.items() if target in premium)
+    return [{name: [fallback]} for name in sorted(names)] + [{"*": [fallback]}]
+
+
 def copilot_rpm(model_id, default, overrides=None):
     """Requests per minute for a model: an exact override, else the first matching glob, else default."""
     overrides = overrides or {}
@@ -129,5 +175,7 @@ class FilterModule:
             "copilot_dated_patterns": claude_dated_patterns,
             "copilot_served_names": copilot_served_names,
             "copilot_pick": copilot_pick,
+            "copilot_quota_fallback": copilot_quota_fallback,
+            "copilot_quota_fallbacks": copilot_quota_fallbacks,
             "copilot_rpm": copilot_rpm,
         }

@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Where the proxy spends its CPU on a streamed request: cProfile (CPU-time timer) of the proxy's
+main thread (the event loop that serves every request) during sequential streamed requests.
+
+    PROXY_KEY=$(podman exec lab1 cat /var/lib/litellm-copilot/master-key) \\
+      .venv/bin/python bench/profile_proxy.py --container lab1 --proxy http://127.0.0.1:4000 --requests 300
+
+The service runs its usual command through a small wrapper (a runtime systemd drop-in, removed at
+the end) that starts profiling on SIGUSR1 and writes the profile on SIGUSR2. After --warmup
+requests (lazy imports, first-request set-up) profiling starts, --requests requests run, then it
+stops: start-up and warm-up are not in the profile. Prints the top entries per request by own and
+by cumulative CPU time.
+"""
+import argparse
+import os
+import pstats
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+import openai
+
+DROP_IN_DIR = "/run/systemd/system/{service}.service.d"
+PROFILE = "/var/lib/litellm-copilot/proxy.prof"
+WRAPPER = "/run/litellm-copilot-profile.py"
+# Runs the service's script as __main__, profiling its main thread between SIGUSR1 and SIGUSR2.
+WRAPPER_CODE = """import cProfile, runpy, signal, sys, time
+profile = cProfile.Profile(time.process_time)
+signal.signal(signal.SIGUSR1, lambda *_: profile.enable())
+def stop(*_):
+    profile.disable()
+    profile.dump_stats(%r)
+signal.signal(signal.SIGUSR2, stop)
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+""" % PROFILE
+
+
+def on_host(container, *command, check=True):
+    return subprocess.run(["podman", "exec", container, *command], check=check,
+                          capture_output=True, text=True).stdout.strip()
+
+
+def alive(url):
+    try:
+        with urllib.request.urlopen(url + "/health/readiness", timeout=5) as answer:
+            return answer.status == 200
+    except OSError:
+        return False
+
+
+def exec_start(container, service):
+    """The service's ExecStart command line (argv), from systemd."""
+    shown = on_host(container, "systemctl", "show", "--property", "ExecStart", "--value", service)
+    argv = shown.split("argv[]=", 1)[1].split(" ;", 1)[0]
+    return argv.split()
+
+
+def send(args, client, requests):
+    for number in range(requests):
+        stream = client.chat.completions.create(model=args.model, stream=True,
+                                                messages=[{"role": "user", "content": "profile %d" % number}])
+        for _ in stream:
+            pass
+
+
+def profiled_run(args):
+    """Runs the service through the wrapper, profiles --requests requests after --warmup; the stats."""
+    argv = exec_start(args.container, args.service)
+    drop_in = DROP_IN_DIR.format(service=args.service)
+    subprocess.run(["podman", "exec", "-i", args.container, "tee", WRAPPER], input=WRAPPER_CODE, text=True,
+                   check=True, capture_output=True)
+    on_host(args.container, "mkdir", "-p", drop_in)
+    command = [argv[0], WRAPPER] + argv[1:]
+    subprocess.run(["podman", "exec", "-i", args.container, "tee", drop_in + "/profile.conf"], check=True,
+                   input="[Service]\nExecStart=\nExecStart=%s\n" % " ".join(command), capture_output=True,
+                   text=True)
+    on_host(args.container, "systemctl", "daemon-reload")
+    on_host(args.container, "rm", "-f", PROFILE)
+    on_host(args.container, "systemctl", "restart", args.service)
+    deadline = time.monotonic() + 300
+    while not alive(args.proxy):
+        if time.monotonic() > deadline:
+            sys.exit("the profiled proxy did not become ready in 300 s")
+        time.sleep(0.5)
+    client = openai.OpenAI(base_url=args.proxy.rstrip("/") + "/v1", api_key=args.key, max_retries=0, timeout=60)
+    send(args, client, args.warmup)
+    on_host(args.container, "systemctl", "kill", "--kill-whom=main", "--signal=SIGUSR1", args.service)
+    send(args, client, args.requests)
+    time.sleep(1)  # callbacks that run after the stream's end
+    on_host(args.container, "systemctl", "kill", "--kill-whom=main", "--signal=SIGUSR2", args.service)
+    client.close()
+    # The profile is written by the signal handler once the event loop gives it a turn.
+    for _ in range(100):
+        if subprocess.run(["podman", "exec", args.container, "test", "-s", PROFILE]).returncode == 0:
+            break
+        time.sleep(0.2)
+    time.sleep(1)
+    with tempfile.NamedTemporaryFile(suffix=".prof", delete=False) as local:
+        pass
+    subprocess.run(["podman", "cp", "%s:%s" % (args.container, PROFILE), local.name], check=True)
+    stats = pstats.Stats(local.name)
+    os.unlink(local.name)
+    return stats.stats
+
+
+def name(func):
+    path, line, function = func
+    short = path.split("site-packages/")[-1]
+    return "%s:%d(%s)" % (short, line, function)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--container", required=True)
+    parser.add_argument("--proxy", default=os.environ.get("PROXY_URL", "http://127.0.0.1:4000"))
+    parser.add_argument("--key", default=os.environ.get("PROXY_KEY", ""), help="master key (default $PROXY_KEY)")
+    parser.add_argument("--service", default="litellm-copilot")
+    parser.add_argument("--model", default="gpt-4.1")
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--top", type=int, default=25)
+    args = parser.parse_args()
+    if not args.key:
+        parser.error("the proxy's master key: --key or PROXY_KEY")
+    try:
+        stats = profiled_run(args)
+    finally:
+        on_host(args.container, "rm", "-rf", DROP_IN_DIR.format(service=args.service), WRAPPER, PROFILE,
+                check=False)
+        on_host(args.container, "systemctl", "daemon-reload", check=False)
+        on_host(args.container, "systemctl", "restart", args.service, check=False)
+    per = 1000.0 / args.requests
+    total = sum(own for (_, _, own, _, _) in stats.values())
+    print("%d sequential streamed requests (%s) after %d warm-up ones; proxy main thread: %.2f ms CPU per request"
+          % (args.requests, args.model, args.warmup, total * per))
+    for title, key in (("own CPU time", 2), ("cumulative CPU time", 3)):
+        print("\ntop %d by %s per request:" % (args.top, title))
+        print("%10s %10s %10s  %s" % ("calls/req", "own ms", "cum ms", "function"))
+        for func, row in sorted(stats.items(), key=lambda item: -item[1][key])[:args.top]:
+            print("%10.1f %10.3f %10.3f  %s" % (row[1] / args.requests, row[2] * per, row[3] * per, name(func)))
+    for func, row in sorted(stats.items(), key=lambda item: -item[1][2])[:3]:
+        print("\ncallers of %s (cum ms per request):" % name(func))
+        for caller, numbers in sorted(row[4].items(), key=lambda item: -item[1][3])[:6]:
+            print("%10.3f  %s" % (numbers[3] * per, name(caller)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

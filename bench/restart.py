@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""What clients see while the proxy restarts: --clients clients with retries turned off send
+streamed requests one after another; after a few seconds the service restarts
+(`systemctl restart`, what a changed config, token or environment does). Reports the failed
+requests (refused connections and any other error), and the longest and p95 wait of the
+requests sent during the restart window. Median of --runs runs for the waits.
+
+    PROXY_KEY=$(podman exec lab1 cat /var/lib/litellm-copilot/master-key) \\
+      .venv/bin/python bench/restart.py --container lab1 --proxy http://127.0.0.1:4000 --runs 3
+
+A request's wait is from its send to the stream's end. The restart window is from the restart
+command until the proxy answers again.
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+import openai
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def one_run(args):
+    stop = threading.Event()
+    records = []  # (sent, seconds, error or None)
+
+    def client(number):
+        proxy = openai.OpenAI(base_url=args.proxy.rstrip("/") + "/v1", api_key=args.key, max_retries=0,
+                              timeout=300)
+        sent = 0
+        while not stop.is_set():
+            sent += 1
+            started = time.monotonic()
+            error = None
+            try:
+                stream = proxy.chat.completions.create(
+                    model=args.model, stream=True, messages=[{"role": "user", "content": "r %d %d" % (number, sent)}])
+                for _ in stream:
+                    pass
+            except Exception as exc:  # every failure counts
+                error = type(exc).__name__
+            records.append((started, time.monotonic() - started, error))
+        proxy.close()
+
+    threads = [threading.Thread(target=client, args=(number,)) for number in range(args.clients)]
+    for thread in threads:
+        thread.start()
+    time.sleep(3)
+    restart_began = time.monotonic()
+    subprocess.run(["podman", "exec", args.container, "systemctl", "restart", args.service], check=True)
+    # Back when a request sent after the restart command completes without error.
+    while not [r for r in records if r[0] > restart_began and r[2] is None]:
+        time.sleep(0.1)
+    back = min(r[0] + r[1] for r in records if r[0] > restart_began and r[2] is None)
+    time.sleep(3)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    window = [r for r in records if r[0] + r[1] >= restart_began and r[0] <= back]
+    waits = [r[1] for r in window if r[2] is None]
+    errors = [r[2] for r in records if r[2]]
+    return {"requests": len(records), "failed": len(errors), "error_kinds": sorted(set(errors)),
+            "window_s": back - restart_began, "in_window": len(window),
+            "longest_s": max(waits) if waits else 0.0, "p95_s": percentile(waits, 0.95) if waits else 0.0}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--container", required=True)
+    parser.add_argument("--proxy", default=os.environ.get("PROXY_URL", "http://127.0.0.1:4000"))
+    parser.add_argument("--key", default=os.environ.get("PROXY_KEY", ""), help="master key (default $PROXY_KEY)")
+    parser.add_argument("--service", default="litellm-copilot")
+    parser.add_argument("--model", default="gpt-4.1")
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    if not args.key:
+        parser.error("the proxy's master key: --key or PROXY_KEY")
+    runs = []
+    for run in range(args.runs):
+        runs.append(one_run(args))
+        print("run %d: %s" % (run + 1, runs[-1]), file=sys.stderr)
+    print("%d clients, retries off, %d runs: failed requests %s; restart window median %.1f s; "
+          "longest wait median %.1f s (max %.1f s); p95 wait median %.1f s"
+          % (args.clients, args.runs, [r["failed"] for r in runs],
+             statistics.median(r["window_s"] for r in runs), statistics.median(r["longest_s"] for r in runs),
+             max(r["longest_s"] for r in runs), statistics.median(r["p95_s"] for r in runs)))
+    return 1 if any(r["failed"] for r in runs) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

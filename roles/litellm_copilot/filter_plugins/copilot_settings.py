@@ -1,0 +1,230 @@
+# -*- coding: utf-8 -*-
+# Copyright: litellm-copilot maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Strict checks of the variables that reach the systemd unit, the environment file and the
+proxy config.
+
+Those files are text formats where a newline starts a new directive (``ExecStartPre=+...`` runs
+as root), ``%`` is a systemd specifier and a space splits an argument, so every value is matched
+against a pattern of what it may be, not searched for what it must not contain. Pure functions,
+unit-tested without Ansible; the preflight fails the host with the messages they return.
+"""
+
+import fnmatch
+import ipaddress
+import re
+
+from ansible.errors import AnsibleFilterError
+
+# fullmatch throughout: `$` would also match before a trailing newline.
+_HOSTNAME = re.compile(r"(?=.{1,253}\Z)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                       r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?")
+# Absolute, without whitespace, `%` (systemd specifiers), quotes, backslashes or `..` parts.
+_PATH = re.compile(r"(?:/[A-Za-z0-9_.+@-]+)+")
+# What useradd on Debian accepts by default (NAME_REGEX), without the trailing `$` of machine accounts.
+_ACCOUNT = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+_UNIT_NAME = re.compile(r"[A-Za-z0-9_.-]{1,200}")
+# Scheme, then only characters a URL needs; no whitespace, quotes, backslash or `%` (systemd specifiers).
+_URL = re.compile(r"https?://[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=-]+")
+# LiteLLM's generated keys are sk- and 48 letters and digits; 32 characters of these at least.
+_MASTER_KEY = re.compile(r"sk-[A-Za-z0-9_-]{32,512}")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+# RFC 9110 token characters.
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}")
+_SETTING = re.compile(r"[a-z_][a-z0-9_]{0,127}")
+# systemd sizes (MemoryMax=): bytes with an optional K/M/G/T suffix, a percentage, or infinity.
+_SIZE = re.compile(r"[1-9][0-9]{0,15}[KMGT]?|[1-9][0-9]?%|100%|infinity")
+_IP_KEYWORDS = ("any", "localhost", "link-local", "multicast")
+# Printable text and tabs: no newline, carriage return, NUL or other control character.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _text(value):
+    return isinstance(value, str)
+
+
+def _fits(pattern, value):
+    return _text(value) and pattern.fullmatch(value) is not None
+
+
+def _int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _scalar_text(value):
+    """The text a scalar value becomes in a file, or None for lists, dicts and None."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    return None
+
+
+def _is_ip(value):
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def is_loopback(host):
+    """Whether a listen address only ever accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _listen_host(value):
+    # Empty listens on every address, like 0.0.0.0 and ::.
+    if _text(value) and (value == "" or _is_ip(value) or _HOSTNAME.fullmatch(value)):
+        return []
+    return ["litellm_copilot_listen_host must be an IP address or a host name"]
+
+
+def _path(name, value):
+    if _fits(_PATH, value) and not re.search(r"/\.\.?(?:/|\Z)", value):
+        return []
+    return ["%s must be an absolute path of letters, digits and . _ + @ - (no spaces, %%, quotes "
+            "or .. parts)" % name]
+
+
+def _account(name, value, empty_ok=False):
+    if (empty_ok and value == "") or _fits(_ACCOUNT, value):
+        return []
+    return ["%s must be an account name (lower-case letters, digits, _ and -)" % name]
+
+
+def _environment(value, owned):
+    if not isinstance(value, dict):
+        return ["litellm_copilot_environment must be a mapping of names to values"]
+    errors = []
+    for key in sorted(value, key=str):
+        if not _fits(_ENV_NAME, key):
+            errors.append("litellm_copilot_environment: a name must be letters, digits and _ "
+                          "(not starting with a digit)")
+            continue
+        claimed = [pattern for pattern in owned if fnmatch.fnmatchcase(key, pattern)]
+        if claimed:
+            errors.append("litellm_copilot_environment: %s is set by the role itself (%s); it cannot "
+                          "be overridden there" % (key, claimed[0]))
+        text = _scalar_text(value[key])
+        if text is None or _CONTROL.search(text):
+            errors.append("litellm_copilot_environment: the value of %s must be a string or number "
+                          "without newlines or control characters" % key)
+    return errors
+
+
+def _headers(name, value):
+    if not isinstance(value, dict):
+        return ["%s must be a mapping of header names to values" % name]
+    errors = []
+    for header in sorted(value, key=str):
+        if not _fits(_HEADER_NAME, header):
+            errors.append("%s: a header name must be HTTP token characters (letters, digits, "
+                          "!#$%%&'*+.^_`|~-)" % name)
+            continue
+        text = _scalar_text(value[header])
+        if text is None or _CONTROL.search(text):
+            errors.append("%s: the value of %s must be a string without newlines or control "
+                          "characters" % (name, header))
+    return errors
+
+
+def _settings(value):
+    if not isinstance(value, dict):
+        return ["litellm_copilot_litellm_settings must be a mapping"]
+    if all(_fits(_SETTING, key) for key in value):
+        return []
+    return ["litellm_copilot_litellm_settings: every key must be a LiteLLM setting name "
+            "(lower-case letters, digits and _)"]
+
+
+def _ip_list(value):
+    if not isinstance(value, list):
+        return ["litellm_copilot_ip_address_allow must be a list"]
+    for item in value:
+        if not _text(item):
+            break
+        if item in _IP_KEYWORDS:
+            continue
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            break
+    else:
+        return []
+    return ["litellm_copilot_ip_address_allow must list IP addresses or networks (CIDR), or the "
+            "systemd words %s" % ", ".join(_IP_KEYWORDS)]
+
+
+def _positive(name, value, maximum):
+    # Extra vars given as key=value arrive as strings.
+    if _text(value) and value.isdigit() and value.isascii():
+        value = int(value)
+    if _int(value) and 0 < value <= maximum:
+        return []
+    return ["%s must be a whole number from 1 to %d" % (name, maximum)]
+
+
+def copilot_invalid_settings(settings, owned_environment=()):
+    """The problems of the role's settings, one message each naming the variable; [] when fine.
+
+    ``settings`` maps variable names (without values in the messages: some are secrets) to their
+    values; only the variables present are checked. ``owned_environment`` lists glob patterns of
+    the environment names the role sets itself.
+    """
+    if not isinstance(settings, dict):
+        raise AnsibleFilterError("copilot_invalid_settings expects a mapping of variables")
+    checks = {
+        "litellm_copilot_listen_host": _listen_host,
+        "litellm_copilot_port": lambda v: _positive("litellm_copilot_port", v, 65535),
+        "litellm_copilot_num_workers": lambda v: _positive("litellm_copilot_num_workers", v, 64),
+        "litellm_copilot_health_timeout": lambda v: _positive("litellm_copilot_health_timeout", v, 86400),
+        "litellm_copilot_http_timeout": lambda v: _positive("litellm_copilot_http_timeout", v, 3600),
+        "litellm_copilot_master_key": lambda v: [] if v == "" or (_fits(_MASTER_KEY, v) and v != "sk-1234") else [
+            "litellm_copilot_master_key must be 'sk-' and at least 32 letters, digits, _ or - "
+            "(or empty, to generate one)"],
+        "litellm_copilot_github_api_url": lambda v: [] if _fits(_URL, v) else [
+            "litellm_copilot_github_api_url must be an http(s) URL without spaces, quotes or %"],
+        "litellm_copilot_api_base": lambda v: [] if v == "" or _fits(_URL, v) else [
+            "litellm_copilot_api_base must be empty or an http(s) URL without spaces, quotes or %"],
+        "litellm_copilot_install_dir": lambda v: _path("litellm_copilot_install_dir", v),
+        "litellm_copilot_config_dir": lambda v: _path("litellm_copilot_config_dir", v),
+        "litellm_copilot_data_dir": lambda v: _path("litellm_copilot_data_dir", v),
+        "litellm_copilot_user": lambda v: _account("litellm_copilot_user", v),
+        "litellm_copilot_group": lambda v: _account("litellm_copilot_group", v),
+        "litellm_copilot_client_user": lambda v: _account("litellm_copilot_client_user", v, empty_ok=True),
+        "litellm_copilot_service_name": lambda v: [] if _fits(_UNIT_NAME, v) else [
+            "litellm_copilot_service_name must be letters, digits, _, . and - (a plain unit name)"],
+        "litellm_copilot_environment": lambda v: _environment(v, owned_environment),
+        "litellm_copilot_ide_headers": lambda v: _headers("litellm_copilot_ide_headers", v),
+        "litellm_copilot_extra_headers": lambda v: _headers("litellm_copilot_extra_headers", v),
+        "litellm_copilot_litellm_settings": _settings,
+        "litellm_copilot_memory_max": lambda v: [] if _fits(_SIZE, v) else [
+            "litellm_copilot_memory_max must be a systemd size (e.g. 1536M, 2G, 50%) or infinity"],
+        "litellm_copilot_tasks_max": lambda v: _positive("litellm_copilot_tasks_max", v, 4194304),
+        "litellm_copilot_limit_nofile": lambda v: _positive("litellm_copilot_limit_nofile", v, 1048576),
+        "litellm_copilot_ip_address_allow": _ip_list,
+    }
+    errors = []
+    for name in sorted(settings):
+        if name not in checks:
+            raise AnsibleFilterError("copilot_invalid_settings has no check for %s" % name)
+        errors.extend(checks[name](settings[name]))
+    return errors
+
+
+def copilot_is_loopback(host):
+    return is_loopback(host)
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "copilot_invalid_settings": copilot_invalid_settings,
+            "copilot_is_loopback": copilot_is_loopback,
+        }

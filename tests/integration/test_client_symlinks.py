@@ -1,0 +1,115 @@
+"""The developer's home is theirs, not root's: a developer without sudo who points their client
+directories or files at system paths gets one clear error naming the host, and no system file
+changes owner or mode, no root-only file is copied to them, and the proxy keeps serving."""
+import json
+
+import pytest
+from lab import HOST, INVENTORY, fatal_lines, on_host, run_playbook
+
+DEV = "dev"
+HOME = "/home/dev"
+SYSTEM_DIR = "/etc/systemd/system"
+# A root-only JSON object, as LiteLLM's cached Copilot token is: its content must never reach the developer.
+ROOT_ONLY = "/root/root-only.json"
+ROOT_SECRET = "root-only-secret-4b1d"
+
+pytestmark = pytest.mark.skipif(not (HOST and INVENTORY), reason="needs the Molecule lab host")
+
+
+def as_root(*command, check=True):
+    return on_host(*command, check=check).stdout
+
+
+def as_dev(*command):
+    on_host(*command, user=DEV)
+
+
+def owner_and_mode(path):
+    return as_root("stat", "--format", "%U:%G %a %F", path).strip()
+
+
+def the_one_failure(output):
+    fatal = fatal_lines(output)
+    assert len(fatal) == 1, "expected exactly one failure, got:\n" + "\n".join(fatal) + output[-3000:]
+    assert "[%s]" % HOST in fatal[0]
+    return fatal[0]
+
+
+@pytest.fixture
+def serving(openai_client):
+    """The proxy answers before and after the run."""
+    assert openai_client.chat.completions.create(
+        model="gpt-4.1", messages=[{"role": "user", "content": "before"}]).choices
+    yield
+    reply = openai_client.chat.completions.create(
+        model="gpt-4.1", messages=[{"role": "user", "content": "after"}])
+    assert "You said: after" in reply.choices[0].message.content
+
+
+@pytest.fixture
+def system_dir():
+    """/etc/systemd/system as it was; put back whatever a run did to it (the code before the fix
+    handed it to the developer)."""
+    before = owner_and_mode(SYSTEM_DIR)
+    listing = as_root("ls", "-A", SYSTEM_DIR)
+    yield before
+    owner, mode = before.split()[:2]
+    as_root("chown", owner, SYSTEM_DIR)
+    as_root("chmod", mode, SYSTEM_DIR)
+    for name in set(as_root("ls", "-A", SYSTEM_DIR).split()) - set(listing.split()):
+        as_root("rm", "-rf", SYSTEM_DIR + "/" + name)
+
+
+@pytest.fixture
+def moved_aside():
+    """Moves a path of the developer aside (as the developer) and puts it back afterwards."""
+    moved = []
+
+    def move(path):
+        as_dev("mv", "-T", path, path + ".aside")
+        moved.append(path)
+    yield move
+    for path in reversed(moved):
+        as_root("rm", "-rf", path)
+        as_root("mv", "-T", path + ".aside", path)
+
+
+@pytest.mark.parametrize("client_dir", [".claude", ".claude-code-router"])
+def test_client_dir_linked_to_a_system_dir(serving, system_dir, moved_aside, client_dir):
+    link = "%s/%s" % (HOME, client_dir)
+    moved_aside(link)
+    as_dev("ln", "-s", SYSTEM_DIR, link)
+    code, output = run_playbook("site.yml")
+    assert code != 0
+    failure = the_one_failure(output)
+    assert link in failure and DEV in failure
+    assert owner_and_mode(SYSTEM_DIR) == system_dir
+    assert as_root("ls", "-A", SYSTEM_DIR + "/settings.json", SYSTEM_DIR + "/config.json", check=False) == ""
+
+
+@pytest.fixture
+def root_only_json():
+    as_root("sh", "-c", "umask 077 && printf '%%s' '%s' > %s"
+            % (json.dumps({"secret": ROOT_SECRET, "env": {}}), ROOT_ONLY))
+    yield ROOT_ONLY
+    as_root("rm", "-f", ROOT_ONLY)
+
+
+@pytest.mark.parametrize("target", [ROOT_ONLY, "/var/lib/litellm-copilot/github_copilot/api-key.json"],
+                         ids=["root-only-json", "copilot-token-cache"])
+def test_settings_linked_to_a_root_only_file(serving, moved_aside, root_only_json, target):
+    settings = HOME + "/.claude/settings.json"
+    assert on_host("test", "-f", target, check=False).returncode == 0, target + " is missing"
+    before = as_root("sha256sum", target)
+    secret = ROOT_SECRET if target == ROOT_ONLY else "tid="
+    moved_aside(settings)
+    as_dev("ln", "-s", target, settings)
+    code, output = run_playbook("site.yml")
+    assert code != 0
+    failure = the_one_failure(output)
+    assert settings in failure and DEV in failure
+    assert as_root("sha256sum", target) == before
+    # Every file in the developer's home (find does not follow the link itself).
+    assert secret not in as_root("find", HOME, "-type", "f", "-exec", "cat", "{}", "+")
+    # Still the developer's link: the role neither replaced it with a copy nor followed it.
+    assert as_root("readlink", settings).strip() == target

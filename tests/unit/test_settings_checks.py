@@ -1,0 +1,158 @@
+"""The preflight's strict checks of what reaches the unit, the environment file and the config
+(roles/litellm_copilot/filter_plugins/copilot_settings.py), and the unit's resource caps and IP
+filter as Ansible renders them."""
+import importlib.util
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+ROLE = REPO / "roles" / "litellm_copilot"
+_spec = importlib.util.spec_from_file_location("copilot_settings", ROLE / "filter_plugins" / "copilot_settings.py")
+settings = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(settings)
+
+OWNED = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())["_litellm_copilot_owned_environment"]
+DEFAULTS = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+CHECKED = sorted(set(DEFAULTS) & {
+    "litellm_copilot_listen_host", "litellm_copilot_port", "litellm_copilot_num_workers",
+    "litellm_copilot_health_timeout", "litellm_copilot_http_timeout", "litellm_copilot_master_key",
+    "litellm_copilot_github_api_url", "litellm_copilot_api_base", "litellm_copilot_install_dir",
+    "litellm_copilot_config_dir", "litellm_copilot_data_dir", "litellm_copilot_user", "litellm_copilot_group",
+    "litellm_copilot_client_user", "litellm_copilot_service_name", "litellm_copilot_environment",
+    "litellm_copilot_ide_headers", "litellm_copilot_extra_headers", "litellm_copilot_litellm_settings",
+    "litellm_copilot_memory_max", "litellm_copilot_tasks_max", "litellm_copilot_limit_nofile",
+    "litellm_copilot_ip_address_allow"})
+
+
+def invalid(**variables):
+    return settings.copilot_invalid_settings(
+        {"litellm_copilot_" + name: value for name, value in variables.items()}, OWNED)
+
+
+def test_the_defaults_pass():
+    values = {name: DEFAULTS[name] for name in CHECKED}
+    values["litellm_copilot_memory_max"] = "1024M"  # its default is a template over num_workers
+    assert len(values) == 23
+    assert settings.copilot_invalid_settings(values, OWNED) == []
+
+
+@pytest.mark.parametrize("name, value", [
+    ("listen_host", "127.0.0.1\nExecStartPre=+/bin/sh -c id"),
+    ("listen_host", "127.0.0.1\n"),
+    ("listen_host", "127.0.0.1 --reload"),
+    ("listen_host", "host_name"),
+    ("port", 0), ("port", 65536), ("port", "80\n"), ("port", True),
+    ("num_workers", 0), ("num_workers", "1 --reload"),
+    ("master_key", "sk-"), ("master_key", "sk-" + "a" * 31), ("master_key", "sk-" + "a" * 32 + "\n"),
+    ("master_key", "sk-" + "a" * 31 + " "), ("master_key", "pk-" + "a" * 40), ("master_key", "sk-1234"),
+    ("github_api_url", "https://api.github.com\nExecStartPre=+/bin/true"),
+    ("github_api_url", "https://api.github.com/%h"), ("api_base", "https://x y"),
+    ("install_dir", "opt/x"), ("install_dir", "/opt/x y"), ("install_dir", "/opt/%i"),
+    ("install_dir", "/opt/../etc"), ("install_dir", "/"), ("data_dir", "/var/lib/x\n"),
+    ("user", "root\nUser=root"), ("user", "Litellm"), ("user", ""), ("group", "a b"),
+    ("client_user", "dev/../root"), ("client_user", "-dev"),
+    ("service_name", "../x"), ("service_name", "a b"), ("service_name", "x\n"), ("service_name", "sshd@x"),
+    ("memory_max", "1G\nUser=root"), ("memory_max", "-1"), ("memory_max", "lots"),
+    ("tasks_max", 0), ("limit_nofile", "65536\n"),
+    ("ip_address_allow", ["10.0.0.0/8", "any\nUser=root"]), ("ip_address_allow", ["example.com"]),
+    ("ip_address_allow", "10.0.0.0/8"),
+])
+def test_a_bad_value_is_named(name, value):
+    errors = invalid(**{name: value})
+    assert len(errors) == 1 and errors[0].startswith("litellm_copilot_" + name)
+
+
+@pytest.mark.parametrize("name, value", [
+    ("listen_host", "0.0.0.0"), ("listen_host", "::"), ("listen_host", ""), ("listen_host", "::1"),
+    ("listen_host", "devvm-alice.example.internal"), ("listen_host", "localhost"),
+    ("port", "4000"), ("master_key", ""), ("master_key", "sk-" + "A1_-" * 8),
+    ("api_base", "https://api.business.githubcopilot.com"), ("install_dir", "/srv/litellm-copilot.d/v2"),
+    ("user", "_litellm"), ("client_user", ""), ("client_user", "alice-dev"), ("service_name", "litellm-copilot.blue"),
+    ("memory_max", "infinity"), ("memory_max", "50%"), ("memory_max", "1536M"), ("tasks_max", "64"),
+    ("ip_address_allow", []), ("ip_address_allow", ["localhost", "140.82.112.0/20", "2606:50c0::/32", "10.1.2.3"]),
+])
+def test_a_good_value_passes(name, value):
+    assert invalid(**{name: value}) == []
+
+
+@pytest.mark.parametrize("environment, named", [
+    ({"LITELLM_MASTER_KEY": "sk-" + "a" * 40}, "LITELLM_MASTER_KEY"),
+    ({"LITELLM_LOCAL_MODEL_COST_MAP": "False"}, "LITELLM_LOCAL_MODEL_COST_MAP"),
+    ({"GITHUB_COPILOT_TOKEN_DIR": "/tmp"}, "GITHUB_COPILOT_TOKEN_DIR"),
+    ({"GITHUB_COPILOT_API_KEY_URL": "http://evil"}, "GITHUB_COPILOT_API_KEY_URL"),
+    ({"HOME": "/tmp"}, "HOME"), ({"PYTHONPATH": "/tmp"}, "PYTHONPATH"),
+    ({"CONFIG_FILE_PATH": "/tmp/c.yaml"}, "CONFIG_FILE_PATH"), ({"WORKER_CONFIG": "{}"}, "WORKER_CONFIG"),
+    ({"HTTPS_PROXY": "http://p:3128\nLITELLM_MASTER_KEY=x"}, "HTTPS_PROXY"),
+    ({"HTTPS_PROXY": "http://p:3128\r"}, "HTTPS_PROXY"), ({"X": ["a"]}, "X"), ({"X": None}, "X"),
+    ({"BAD KEY": "1"}, "a name"), ({"1ST": "1"}, "a name"), ({"A=B": "1"}, "a name"),
+])
+def test_an_environment_the_role_owns_or_cannot_write_is_refused(environment, named):
+    errors = invalid(environment=environment)
+    assert len(errors) == 1
+    assert errors[0].startswith("litellm_copilot_environment") and named in errors[0]
+    # Messages name variables, never values (a value may be a secret).
+    assert all(str(value) not in errors[0] for value in environment.values())
+
+
+def test_an_ordinary_environment_passes():
+    assert invalid(environment={"HTTPS_PROXY": "http://proxy.internal:3128", "NO_PROXY": "127.0.0.1,localhost",
+                                "SSL_CERT_FILE": "/etc/ssl/certs/ca.pem", "REQUESTS_CA_BUNDLE": 1,
+                                "AIOHTTP_TRUST_ENV": True, "TZ": "Europe/Berlin\t"}) == []
+
+
+@pytest.mark.parametrize("headers", [
+    {"x-bad header": "1"}, {"x-ok": "1\r\nx-injected: 1"}, {"x-ok": "1\n"}, {"": "1"}, {"x:y": "1"},
+    {"x-ok": {"nested": 1}},
+])
+def test_a_bad_header_is_refused(headers):
+    for name in ("extra_headers", "ide_headers"):
+        errors = invalid(**{name: headers})
+        assert len(errors) == 1 and errors[0].startswith("litellm_copilot_" + name)
+
+
+def test_litellm_settings_keys_are_setting_names():
+    assert invalid(litellm_settings={"request_timeout": 600, "callbacks": ["x.y"]}) == []
+    assert invalid(litellm_settings={"drop_params: true\nset_verbose": True})
+    assert invalid(litellm_settings={"Drop-Params": True})
+
+
+def test_an_unknown_variable_is_a_programming_error():
+    with pytest.raises(Exception, match="no check for litellm_copilot_nope"):
+        invalid(nope=1)
+
+
+@pytest.mark.parametrize("host, loopback", [
+    ("127.0.0.1", True), ("127.1.2.3", True), ("::1", True), ("localhost", True),
+    ("0.0.0.0", False), ("::", False), ("", False), ("10.0.0.5", False), ("devvm.example.internal", False),
+])
+def test_loopback(host, loopback):
+    assert settings.copilot_is_loopback(host) is loopback
+
+
+def render_unit(**variables):
+    """The unit as Ansible renders it from the role's defaults and vars plus these variables."""
+    template = ROLE / "templates" / "litellm-copilot.service.j2"
+    extra = dict({"ansible_managed": "managed"}, **{"litellm_copilot_" + k: v for k, v in variables.items()})
+    command = [str(pathlib.Path(sys.executable).parent / "ansible"), "-i", "localhost,", "-c", "local", "localhost",
+               "-m", "ansible.builtin.debug", "-a", "msg={{ lookup('ansible.builtin.template', '%s') }}" % template,
+               "-e", "@%s" % (ROLE / "defaults" / "main.yml"), "-e", "@%s" % (ROLE / "vars" / "main.yml"),
+               "-e", json.dumps(extra)]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, check=True,
+                          env=dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1"))
+    return json.loads(done.stdout.split("=>", 1)[1])["msg"].splitlines()
+
+
+def test_the_unit_caps_resources_and_filters_ip_only_when_asked():
+    unit = render_unit(num_workers=2)
+    assert {"MemoryMax=2048M", "TasksMax=512", "LimitNOFILE=65536"} <= set(unit)
+    assert not [line for line in unit if line.startswith("IPAddress")]
+    unit = render_unit(ip_address_allow=["140.82.112.0/20", "2606:50c0::/32"], memory_max="3G")
+    assert "MemoryMax=3G" in unit
+    assert "IPAddressDeny=any" in unit
+    assert "IPAddressAllow=localhost 140.82.112.0/20 2606:50c0::/32" in unit
