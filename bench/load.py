@@ -22,15 +22,12 @@ import urllib.request
 
 import openai
 
+from common import percentile
+
 # The simulator's built-in individual account (tests/copilot_sim): not a secret.
 SIM_TOKEN = "gho_0upwQmFbMbl2HhFQ8qgPIfQU8M21Yg4B1AG9"
 IDE_HEADERS = {"editor-version": "vscode/1.95.0", "editor-plugin-version": "copilot-chat/0.26.7",
                "copilot-integration-id": "vscode-chat", "user-agent": "GitHubCopilotChat/0.26.7"}
-
-
-def percentile(values, fraction):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
 async def one(client, model, number):

@@ -8,23 +8,14 @@ The lab host is a podman container (scripts/lab-host.sh); commands run in it wit
 """
 import argparse
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 
-
-def on_host(container, *command):
-    return subprocess.run(["podman", "exec", container, *command], check=True,
-                          capture_output=True, text=True).stdout.strip()
+from common import answers, on_host
 
 
 def alive(url):
-    try:
-        with urllib.request.urlopen(url + "/health/liveliness", timeout=2) as answer:
-            return answer.status == 200
-    except OSError:
-        return False
+    return answers(url)
 
 
 def main():

@@ -23,40 +23,17 @@ left with the shaper on. Run from the repository root after scripts/bootstrap.sh
 import argparse
 import contextlib
 import json
-import os
 import pathlib
 import statistics
 import struct
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 import zlib
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
+from common import REPO, log, run  # noqa: E402  (bench/ is on sys.path)
 HOME_FILES = {"png": "bench-pixel.png", "mcp": "bench-mcp.py"}
-
-
-def log(message):
-    print("==> " + message, file=sys.stderr, flush=True)
-
-
-def environment():
-    """The environment scripts/lib.sh sets up: the project's venv first on PATH, its Ansible and podman config."""
-    env = dict(os.environ)
-    env["PATH"] = "%s:%s" % (REPO / ".venv" / "bin", env.get("PATH", ""))
-    env["ANSIBLE_CONFIG"] = str(REPO / "ansible.cfg")
-    env["CONTAINERS_CONF"] = str(REPO / "tests" / "lab" / "containers.conf")
-    env["ANSIBLE_NOCOLOR"] = "1"
-    return env
-
-
-ENV = environment()
-
-
-def run(argv, check=True, **kwargs):
-    return subprocess.run(argv, env=ENV, check=check, text=True, capture_output=True, **kwargs)
 
 
 class Lab:

@@ -18,9 +18,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 import openai
+
+from common import add_proxy_arguments, answers, on_host
 
 DROP_IN_DIR = "/run/systemd/system/{service}.service.d"
 PROFILE = "/var/lib/litellm-copilot/proxy.prof"
@@ -38,17 +39,8 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 """ % PROFILE
 
 
-def on_host(container, *command, check=True):
-    return subprocess.run(["podman", "exec", container, *command], check=check,
-                          capture_output=True, text=True).stdout.strip()
-
-
 def alive(url):
-    try:
-        with urllib.request.urlopen(url + "/health/readiness", timeout=5) as answer:
-            return answer.status == 200
-    except OSError:
-        return False
+    return answers(url, "/health/readiness", timeout=5)
 
 
 def exec_start(container, service):
@@ -114,11 +106,7 @@ def name(func):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--container", required=True)
-    parser.add_argument("--proxy", default=os.environ.get("PROXY_URL", "http://127.0.0.1:4000"))
-    parser.add_argument("--key", default=os.environ.get("PROXY_KEY", ""), help="master key (default $PROXY_KEY)")
-    parser.add_argument("--service", default="litellm-copilot")
-    parser.add_argument("--model", default="gpt-4.1")
+    add_proxy_arguments(parser)
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--top", type=int, default=25)

@@ -12,7 +12,6 @@ A request's wait is from its send to the stream's end. The restart window is fro
 command until the proxy answers again.
 """
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -21,10 +20,7 @@ import time
 
 import openai
 
-
-def percentile(values, fraction):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+from common import add_proxy_arguments, percentile
 
 
 def one_run(args):
@@ -73,11 +69,7 @@ def one_run(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--container", required=True)
-    parser.add_argument("--proxy", default=os.environ.get("PROXY_URL", "http://127.0.0.1:4000"))
-    parser.add_argument("--key", default=os.environ.get("PROXY_KEY", ""), help="master key (default $PROXY_KEY)")
-    parser.add_argument("--service", default="litellm-copilot")
-    parser.add_argument("--model", default="gpt-4.1")
+    add_proxy_arguments(parser)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()

@@ -32,33 +32,12 @@ import tempfile
 import time
 import urllib.request
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
+from common import ENV, REPO, log, run  # noqa: E402  (bench/ is on sys.path)
 TOKEN = "gho_0upwQmFbMbl2HhFQ8qgPIfQU8M21Yg4B1AG9"  # the simulator's built-in account: not a secret
 SERVICE = "litellm-copilot"
 VENV = "/opt/litellm-copilot/venv"
 WHEELHOUSES = "/opt/litellm-copilot/wheelhouse"
 HOST_LOCK = "/opt/litellm-copilot/requirements.lock"
-
-
-def log(message):
-    print("==> " + message, file=sys.stderr, flush=True)
-
-
-def environment():
-    """The environment scripts/lib.sh sets up: the project's venv first on PATH, its Ansible and podman config."""
-    env = dict(os.environ)
-    env["PATH"] = "%s:%s" % (REPO / ".venv" / "bin", env.get("PATH", ""))
-    env["ANSIBLE_CONFIG"] = str(REPO / "ansible.cfg")
-    env["CONTAINERS_CONF"] = str(REPO / "tests" / "lab" / "containers.conf")
-    env["ANSIBLE_NOCOLOR"] = "1"
-    return env
-
-
-ENV = environment()
-
-
-def run(argv, check=True, **kwargs):
-    return subprocess.run(argv, env=ENV, check=check, text=True, capture_output=True, **kwargs)
 
 
 def timed(argv):
