@@ -39,7 +39,8 @@ def test_the_ssh_connection_checks_host_keys():
     assert options["host_key_checking"]["origin"] == "default"
 
 
-def test_only_the_bench_lab_hosts_skip_the_check():
+def test_only_the_bench_lab_hosts_skip_the_check(monkeypatch):
+    monkeypatch.syspath_prepend(str(REPO / "bench"))  # as when run as a script: its folder on the path
     spec = importlib.util.spec_from_file_location("rollout", str(REPO / "bench" / "rollout.py"))
     rollout = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(rollout)

@@ -17,8 +17,6 @@ import re
 from ansible.errors import AnsibleFilterError
 
 # fullmatch throughout: `$` would also match before a trailing newline.
-_HOSTNAME = re.compile(r"(?=.{1,253}\Z)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                       r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?")
 # Absolute, without whitespace, `%` (systemd specifiers), quotes, backslashes or `..` parts.
 _PATH = re.compile(r"(?:/[A-Za-z0-9_.+@-]+)+")
 # What useradd on Debian accepts by default (NAME_REGEX), without the trailing `$` of machine accounts.
@@ -79,10 +77,11 @@ def is_loopback(host):
 
 
 def _listen_host(value):
-    # Empty listens on every address, like 0.0.0.0 and ::.
-    if _text(value) and (value == "" or _is_ip(value) or _HOSTNAME.fullmatch(value)):
+    # Empty listens on every address, like 0.0.0.0 and ::. No host names: the listening socket is
+    # systemd's (litellm-copilot.socket), and ListenStream= takes addresses only.
+    if _text(value) and (value == "" or _is_ip(value)):
         return []
-    return ["litellm_copilot_listen_host must be an IP address or a host name"]
+    return ["litellm_copilot_listen_host must be an IP address (or empty for every address)"]
 
 
 def _path(name, value):
