@@ -54,6 +54,15 @@ def fatal_lines(output):
     return [line for line in plain(output).splitlines() if line.startswith(("fatal:", "failed:"))]
 
 
+def the_one_failure(output):
+    """The one failed-task line of a run that must fail once, naming the lab host (a task it
+    delegated included); the run's last output is shown when it does not."""
+    fatal = fatal_lines(output)
+    assert len(fatal) == 1, "expected exactly one failure, got:\n" + "\n".join(fatal) + "\n" + output[-3000:]
+    assert re.search(r"\[%s[\] ]" % re.escape(HOST), fatal[0]), fatal[0]
+    return fatal[0]
+
+
 def recap_counts(output):
     """The PLAY RECAP numbers (ok, changed, failed, ...) of the lab host."""
     line = next(line for line in output.splitlines() if line.startswith(HOST + " ") and "changed=" in line)

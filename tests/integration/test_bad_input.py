@@ -5,7 +5,7 @@ import re
 
 import pytest
 from conftest import copilot_sim, sim_call
-from lab import HOST, INVENTORY, fatal_lines, recap_counts, run_playbook
+from lab import HOST, INVENTORY, fatal_lines, recap_counts, run_playbook, the_one_failure
 from lab import host_output as on_host
 
 TOKEN_FILE = "/var/lib/litellm-copilot/github_copilot/access-token"
@@ -20,14 +20,6 @@ pytestmark = pytest.mark.skipif(not (HOST and INVENTORY), reason="needs the Mole
 def run_site(*extra_vars):
     """Runs site.yml against the lab host; returns (exit code, output)."""
     return run_playbook("site.yml", *extra_vars)
-
-
-def the_one_failure(output):
-    """The one `fatal:` line of a failed run, which must name the lab host."""
-    fatal = fatal_lines(output)
-    assert len(fatal) == 1, "expected exactly one failure, got:\n" + "\n".join(fatal)
-    assert "[%s]" % HOST in fatal[0]
-    return fatal[0]
 
 
 def stored_token():

@@ -4,7 +4,7 @@ changes owner or mode, no root-only file is copied to them, and the proxy keeps 
 import json
 
 import pytest
-from lab import HOST, INVENTORY, fatal_lines, on_host, run_playbook
+from lab import HOST, INVENTORY, on_host, run_playbook, the_one_failure
 
 DEV = "dev"
 HOME = "/home/dev"
@@ -26,13 +26,6 @@ def as_dev(*command):
 
 def owner_and_mode(path):
     return as_root("stat", "--format", "%U:%G %a %F", path).strip()
-
-
-def the_one_failure(output):
-    fatal = fatal_lines(output)
-    assert len(fatal) == 1, "expected exactly one failure, got:\n" + "\n".join(fatal) + output[-3000:]
-    assert "[%s]" % HOST in fatal[0]
-    return fatal[0]
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from lab import HOST, INVENTORY, fatal_lines, run_playbook
+from lab import HOST, INVENTORY, fatal_lines, run_playbook, the_one_failure
 from lab import host_output as on_host
 
 INSTALL_DIR = "/opt/litellm-copilot"
@@ -21,14 +21,6 @@ LOCK = REPO / "roles/litellm_copilot/files/locks/litellm-1.106.2.txt"
 DEFAULT_CACHE = Path.home() / ".cache/litellm-copilot/wheelhouse"
 
 pytestmark = pytest.mark.skipif(not (HOST and INVENTORY), reason="needs the Molecule lab host")
-
-
-def the_one_failure(output):
-    """The one failure line of a failed run; it names the lab host."""
-    fatal = fatal_lines(output)
-    assert len(fatal) == 1, "expected exactly one failure, got:\n" + "\n".join(fatal) + output[-3000:]
-    assert "[%s" % HOST in fatal[0]
-    return fatal[0]
 
 
 @pytest.fixture
