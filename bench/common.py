@@ -58,3 +58,14 @@ def add_proxy_arguments(parser, model="gpt-4.1"):
     parser.add_argument("--key", default=os.environ.get("PROXY_KEY", ""), help="master key (default $PROXY_KEY)")
     parser.add_argument("--service", default="litellm-copilot")
     parser.add_argument("--model", default=model)
+
+
+def role_data(name):
+    """A file of the role's data (e.g. "defaults", "vars") as the role ships it, parsed."""
+    import yaml
+    return yaml.safe_load((REPO / "roles" / "litellm_copilot" / name / "main.yml").read_text())
+
+
+def ide_headers():
+    """The IDE headers the role sends Copilot (its defaults), for clients that talk to Copilot directly."""
+    return dict(role_data("defaults")["litellm_copilot_ide_headers"])

@@ -9,6 +9,12 @@ Each run sends --concurrency requests at once (direct first, then via the proxy)
 each request from send to the stream's last byte, and to its first content chunk. The report is
 the median over --runs runs of each run's percentiles. Both paths use the same client, the
 OpenAI SDK (requirements-dev.txt), so its own overhead cancels out in the difference.
+
+--baseline URL adds a second proxy (e.g. one started by bench/side_proxy.py on the same host with
+another config) measured in the same runs: the two proxies take turns going first, so drift in
+the machine's load hits both alike. With --container, the report adds each proxy's CPU time per
+request (its service's main process, from /proc on the lab host): on a busy machine the waits
+grow with everyone else's work, the CPU a request costs the proxy much less.
 """
 import argparse
 import asyncio
@@ -22,12 +28,12 @@ import urllib.request
 
 import openai
 
-from common import percentile
+from common import ide_headers, on_host, percentile
 
 # The simulator's built-in individual account (tests/copilot_sim): not a secret.
 SIM_TOKEN = "gho_0upwQmFbMbl2HhFQ8qgPIfQU8M21Yg4B1AG9"
-IDE_HEADERS = {"editor-version": "vscode/1.95.0", "editor-plugin-version": "copilot-chat/0.26.7",
-               "copilot-integration-id": "vscode-chat", "user-agent": "GitHubCopilotChat/0.26.7"}
+# What the role itself sends Copilot, so direct requests look like the proxy's.
+IDE_HEADERS = ide_headers()
 
 
 async def one(client, model, number):
@@ -73,6 +79,14 @@ def copilot_endpoint(sim, github_token):
     return exchange["endpoints"]["api"], exchange["token"]
 
 
+def cpu_seconds(container, service):
+    """CPU time (user + system, seconds) the service's main process has used so far."""
+    pid = on_host(container, "systemctl", "show", "--property", "MainPID", "--value", service)
+    fields = on_host(container, "cat", "/proc/%s/stat" % pid).rsplit(")", 1)[1].split()
+    ticks = int(on_host(container, "getconf", "CLK_TCK"))
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
 def summary(timings):
     first = [t[0] * 1000 for t in timings]
     total = [t[1] * 1000 for t in timings]
@@ -84,6 +98,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--proxy", default=os.environ.get("PROXY_URL", "http://127.0.0.1:4000"))
     parser.add_argument("--key", default=os.environ.get("PROXY_KEY", ""), help="master key (default $PROXY_KEY)")
+    parser.add_argument("--baseline", default="",
+                        help="a second proxy to measure in the same runs (same master key)")
+    parser.add_argument("--container", default="", help="the lab host of the proxies, to read their CPU time")
+    parser.add_argument("--service", default="litellm-copilot", help="the proxy's service (--container)")
+    parser.add_argument("--baseline-service", default="litellm-copilot-side",
+                        help="the baseline proxy's service (--container; bench/side_proxy.py's name)")
     parser.add_argument("--sim", default=os.environ.get("COPILOT_SIM_URL", "http://127.0.0.1:18080"))
     parser.add_argument("--github-token", default=SIM_TOKEN)
     parser.add_argument("--model", default="gpt-4.1")
@@ -91,21 +111,38 @@ def main():
     parser.add_argument("--requests", type=int, default=0,
                         help="requests per run and path (default: --concurrency, at least 20)")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=5,
+                        help="untimed requests per path first (lazy imports, first-request set-up)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args()
     if not args.key:
         parser.error("the proxy's master key: --key or PROXY_KEY")
 
-    runs = {"direct": [], "proxy": []}
-    errors = {"direct": 0, "proxy": 0}
+    proxies = {"proxy": args.proxy}
+    if args.baseline:
+        proxies["baseline"] = args.baseline
+    services = {"proxy": args.service, "baseline": args.baseline_service}
+    runs = {name: [] for name in ["direct", *proxies]}
+    errors = dict.fromkeys(runs, 0)
+    cpu = dict.fromkeys(proxies, 0.0)
+    requests = args.requests or max(args.concurrency, 20)
+    if args.warmup:
+        direct_base, copilot_token = copilot_endpoint(args.sim, args.github_token)
+        asyncio.run(burst(direct_base, copilot_token, IDE_HEADERS, args.model, 1, args.warmup))
+        for url in proxies.values():
+            asyncio.run(burst(url.rstrip("/") + "/v1", args.key, {}, args.model, 1, args.warmup))
     for run in range(args.runs):
         # A fresh Copilot token each run, as a client would hold one.
         direct_base, copilot_token = copilot_endpoint(args.sim, args.github_token)
-        targets = {"direct": (direct_base, copilot_token, IDE_HEADERS),
-                   "proxy": (args.proxy.rstrip("/") + "/v1", args.key, {})}
+        targets = {"direct": (direct_base, copilot_token, IDE_HEADERS)}
+        # The proxies take turns going first.
+        for name in sorted(proxies, reverse=bool(run % 2)):
+            targets[name] = (proxies[name].rstrip("/") + "/v1", args.key, {})
         for name, (base_url, key, headers) in targets.items():
-            timings, failed = asyncio.run(burst(base_url, key, headers, args.model, args.concurrency,
-                                                args.requests or max(args.concurrency, 20)))
+            before = cpu_seconds(args.container, services[name]) if args.container and name in cpu else 0
+            timings, failed = asyncio.run(burst(base_url, key, headers, args.model, args.concurrency, requests))
+            if args.container and name in cpu:
+                cpu[name] += cpu_seconds(args.container, services[name]) - before
             errors[name] += len(failed)
             if failed:
                 print("run %d %s: %d errors, first: %r" % (run + 1, name, len(failed), failed[0]), file=sys.stderr)
@@ -113,22 +150,33 @@ def main():
                 runs[name].append(summary(timings))
         print("run %d/%d done" % (run + 1, args.runs), file=sys.stderr)
 
-    result = {"concurrency": args.concurrency, "requests": args.requests or max(args.concurrency, 20),
-              "runs": args.runs, "errors": errors}
+    result = {"concurrency": args.concurrency, "requests": requests, "runs": args.runs, "errors": errors}
+    if args.container:
+        # Includes the work a request leaves behind (logging after the stream's end) while the next runs.
+        result["cpu_ms_per_request"] = {name: round(1000 * cpu[name] / (requests * args.runs), 1) for name in cpu}
+    rows = ["direct"]
     for name in runs:
         result[name] = {key: round(statistics.median(r[key] for r in runs[name]), 1) for key in runs[name][0]}
-    result["added"] = {key: round(result["proxy"][key] - result["direct"][key], 1) for key in result["direct"]}
+    for name in proxies:
+        added = "added" if name == "proxy" else "added (%s)" % name
+        result[added] = {key: round(result[name][key] - result["direct"][key], 1) for key in result["direct"]}
+        rows += [name, added]
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        print("%d streamed requests, %d at once, median of %d runs, errors: direct %d, proxy %d"
-              % (result["requests"], args.concurrency, args.runs, errors["direct"], errors["proxy"]))
-        print("%-8s %12s %12s %12s %12s" % ("ms", "first p50", "first p95", "total p50", "total p95"))
-        for name in ("direct", "proxy", "added"):
+        print("%d streamed requests, %d at once, median of %d runs, errors: %s"
+              % (requests, args.concurrency, args.runs, ", ".join("%s %d" % item for item in errors.items())))
+        if args.baseline:
+            print("proxy: %s, baseline: %s" % (args.proxy, args.baseline))
+        print("%-18s %12s %12s %12s %12s" % ("ms", "first p50", "first p95", "total p50", "total p95"))
+        for name in rows:
             row = result[name]
-            print("%-8s %12.1f %12.1f %12.1f %12.1f" % (name, row["first_p50"], row["first_p95"],
-                                                       row["total_p50"], row["total_p95"]))
-    return 1 if errors["proxy"] or errors["direct"] else 0
+            print("%-18s %12.1f %12.1f %12.1f %12.1f" % (name, row["first_p50"], row["first_p95"],
+                                                         row["total_p50"], row["total_p95"]))
+        if args.container:
+            print("proxy CPU per request (main process): " + ", ".join(
+                "%s %.1f ms" % item for item in result["cpu_ms_per_request"].items()))
+    return 1 if any(errors.values()) else 0
 
 
 if __name__ == "__main__":

@@ -18,12 +18,25 @@ description:
   - A host that passed but kept its last good model list because discovery failed (an outage) shows
     as C(ok, last good models), and a warning at the end names it and the cause.
   - Version and models come from the C(_litellm_copilot_result) fact the role's health gate sets.
-  - Active whenever it is on the callback plugin path; prints nothing for other playbooks.
+  - Active whenever it is on the callback plugin path; prints nothing for other playbooks, nor for
+    playbooks/status.yml (the role's read-only C(status) entry point).
 """
+
+import importlib.util
+from pathlib import Path
 
 from ansible.plugins.callback import CallbackBase
 
+# The one table formatter of every report lives with the role (its status report uses it as a
+# filter); loaded from its file, since a callback sees no role's plugins.
+_REPORT = Path(__file__).resolve().parents[1] / "roles" / "litellm_copilot" / "filter_plugins" / "copilot_report.py"
+_SPEC = importlib.util.spec_from_file_location("_litellm_copilot_report", _REPORT)
+_report = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(_report)
+
 ROLE = "litellm_copilot"
+# Entry points (tasks_from) that change nothing: a play running only these is no rollout.
+READ_ONLY_ENTRY_POINTS = ("status",)
 FACT = "_litellm_copilot_result"
 # The result of a host that passed the gate serving its last good model list (an outage).
 STALE = "ok, last good models"
@@ -60,14 +73,6 @@ def stale_model_warnings(rows, results):
             for host, outcome, _version, _models in rows if outcome == STALE]
 
 
-def format_table(rows):
-    """The rows as an aligned text table with a header line."""
-    header = ("HOST", "RESULT", "LITELLM", "MODELS")
-    widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header))]
-    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
-                     for row in [header] + rows)
-
-
 class CallbackModule(CallbackBase):
     CALLBACK_VERSION = 2.0
     CALLBACK_TYPE = "aggregate"
@@ -86,6 +91,9 @@ class CallbackModule(CallbackBase):
     def v2_playbook_on_task_start(self, task, is_conditional):
         role = getattr(task, "_role", None)
         if role is None or role.get_name() != ROLE or self._play is None:
+            return
+        # playbooks/status.yml reads the gateways through the role's status entry point: no rollout.
+        if getattr(role, "_from_files", {}).get("tasks", "main").removesuffix(".yml") in READ_ONLY_ENTRY_POINTS:
             return
         # Play start comes once per serial batch with the inventory restricted to that batch, so
         # ask for the play's hosts without that restriction (but still within --limit).
@@ -109,6 +117,6 @@ class CallbackModule(CallbackBase):
         rows = summary_rows(self._targeted, set(stats.processed), set(stats.failures),
                             set(stats.dark), self._results)
         self._display.banner("LITELLM COPILOT ROLLOUT SUMMARY")
-        self._display.display(format_table(rows))
+        self._display.display(_report.format_table(("HOST", "RESULT", "LITELLM", "MODELS"), rows).rstrip("\n"))
         for warning in stale_model_warnings(rows, self._results):
             self._display.warning(warning)

@@ -19,37 +19,14 @@ description:
   - Read-only; it never changes anything and always reports O(ignore:changed=false).
   - Runs on the managed host, so O(github_token_path) names a file on that host and the
     host needs network access to GitHub and to the Copilot API.
+  - With O(last_good_path), an outage of GitHub or Copilot (C(error_kind) V(unreachable), V(timeout),
+    V(server_error) or V(malformed)) is answered from the host's last good model list instead, with a
+    warning naming the cause. A token or account error always fails.
 author:
   - litellm-copilot maintainers
-attributes:
-  check_mode:
-    support: full
-    description: Can run in check mode; the module makes the same read-only requests.
-    details: This action does not modify state.
-  diff_mode:
-    support: N/A
-    description: Returns no diff.
-    details: This action does not modify state.
+extends_documentation_fragment:
+  - copilot_token
 options:
-  github_token:
-    description:
-      - The GitHub OAuth token of the Copilot user (C(gho_...)), as written by the device login.
-      - Mutually exclusive with O(github_token_path); one of the two is required.
-      - Surrounding whitespace is stripped; an empty value fails.
-    type: str
-  github_token_path:
-    description:
-      - Path of a file on the managed host that holds the GitHub token, for example LiteLLM's
-        C(~/.config/litellm/github_copilot/access-token).
-      - Mutually exclusive with O(github_token); one of the two is required.
-      - Surrounding whitespace is stripped; a missing, unreadable or empty file fails.
-    type: path
-  github_api_url:
-    description:
-      - Root of the GitHub API that performs the token exchange.
-      - For GitHub Enterprise Cloud with data residency use C(https://api.<subdomain>.ghe.com).
-    type: str
-    default: https://api.github.com
   api_base:
     description:
       - Copilot API base URL to list the models from, without C(/models).
@@ -58,16 +35,6 @@ options:
         C(https://api.enterprise.githubcopilot.com)).
     type: str
     default: ''
-  headers:
-    description:
-      - HTTP headers that override the IDE headers sent with every request. Keys are case-insensitive;
-        a null value removes a header.
-      - The defaults are C(editor-version=vscode/1.95.0), C(editor-plugin-version=copilot-chat/0.26.7),
-        C(user-agent=GitHubCopilotChat/0.26.7), C(copilot-integration-id=vscode-chat) and
-        C(accept=application/json).
-      - An C(Authorization) header given here is ignored; the module sets it from the tokens.
-    type: dict
-    default: {}
   include:
     description:
       - Shell-style globs (C(*), C(?), C([...])) matched case-insensitively against the model id;
@@ -104,31 +71,18 @@ options:
         are internal or legacy versions.
     type: bool
     default: true
-  timeout:
+  last_good_path:
     description:
-      - Seconds to wait for each HTTP request.
-    type: int
-    default: 30
-  retries:
-    description:
-      - How many more times to try a request after a transient failure (connection error, timeout,
-        HTTP 5xx, HTTP 429), with a short growing pause. HTTP 401, 403 and 404 are never retried.
-    type: int
-    default: 2
-  validate_certs:
-    description:
-      - Verify the TLS certificates of GitHub and of the Copilot API.
-      - Set to V(false) only against a test server; behind a TLS-intercepting proxy install its CA instead.
-    type: bool
-    default: true
-  allow_insecure_http:
-    description:
-      - Also accept C(http://) URLs for O(github_api_url), O(api_base) and the C(endpoints.api) of the
-        token exchange. Every request carries a credential, so without this option a plain C(http://)
-        URL fails with C(error_kind=insecure_url) before anything is sent.
-      - Set to V(true) only for a local test server such as the Copilot simulator.
-    type: bool
-    default: false
+      - A file on the managed host holding a last good model list, the RV(record) of an earlier run
+        as JSON (more keys, such as C(local_url), may be added to it).
+      - During an outage the module answers from that file - the same keys as a live answer, with
+        RV(source=last_good) - when it was recorded for the same question (same O(github_api_url),
+        O(api_base), O(headers) and filters). Every stored model gets the checks of a live one (the id
+        check, the normalisation and the filters), and the stored API base the URL checks.
+      - A missing, unreadable or invalid file, or one recorded for other settings, fails with the
+        outage's error and the reason there is nothing to fall back to.
+      - Unset, an outage fails.
+    type: path
 notes:
   - Neither the GitHub token nor the exchanged Copilot token is ever returned, and error messages
     never contain them. The token read from O(github_token_path) and the Copilot token are also
@@ -143,6 +97,8 @@ notes:
     letters, digits, C(.), C(_) or C(-), at most 100 characters) are returned; other entries, such as an id
     C(*), are skipped with a warning naming them.
   - A response body larger than 4 MiB, or a number out of range (C(1e400)), is V(malformed).
+  - The last good model list holds no secret (O(headers) without C(Authorization), never a token); keep
+    it readable by the service user only all the same.
 seealso:
   - name: LiteLLM GitHub Copilot provider
     description: How LiteLLM talks to GitHub Copilot.
@@ -205,6 +161,19 @@ EXAMPLES = r"""
     timeout: 10
     retries: 0
   register: ghe_models
+
+- name: Ride out an outage of GitHub or Copilot on the list that last worked
+  copilot_models_info:
+    github_token_path: /var/lib/litellm/.config/litellm/github_copilot/access-token
+    last_good_path: /var/lib/litellm/models.last-good.json
+  register: served
+
+- name: Keep this answer as the last good model list once the proxy is healthy with it
+  ansible.builtin.copy:
+    content: "{{ served.record | to_nice_json }}\n"
+    dest: /var/lib/litellm/models.last-good.json
+    mode: "0600"
+  when: served.source == 'live'
 """
 
 RETURN = r"""
@@ -360,10 +329,50 @@ individual:
   returned: success
   sample: false
 copilot_token_expires_at:
-  description: When the exchanged Copilot token expires, in Unix seconds, or null. The token itself is never returned.
+  description:
+    - When the exchanged Copilot token expires, in Unix seconds, or null. The token itself is never returned.
+    - Null when the answer comes from the last good model list.
   type: int
   returned: success
   sample: 1767225600
+source:
+  description:
+    - V(live) when the models come from Copilot now; V(last_good) when discovery hit an outage and the
+      answer comes from O(last_good_path).
+  type: str
+  returned: success
+  sample: live
+fallback_reason:
+  description: Empty for a live answer; else the outage, its C(error_kind), a colon and its message.
+  type: str
+  returned: success
+  sample: "server_error: https://api.github.com/copilot_internal/v2/token answered HTTP 502 (server error)"
+record:
+  description:
+    - What a last good model list keeps of this answer - write it as JSON to the file O(last_good_path)
+      names, once the answer has proven good.
+    - C(query) is the question asked (O(github_api_url), O(api_base), O(headers) without C(Authorization),
+      O(include), O(exclude), O(types), O(enabled_only), O(picker_only)); C(discovery) holds RV(models),
+      RV(model_ids), RV(available_models), RV(api_base), RV(sku) and RV(individual).
+  type: dict
+  returned: success
+  sample:
+    query:
+      github_api_url: https://api.github.com
+      api_base: ''
+      headers: {}
+      include: ['*']
+      exclude: []
+      types: [chat]
+      enabled_only: true
+      picker_only: true
+    discovery:
+      models: []
+      model_ids: []
+      available_models: []
+      api_base: https://api.githubcopilot.com
+      sku: monthly_subscriber_quota
+      individual: true
 error_kind:
   description: Category of the failure.
   type: str
@@ -381,20 +390,56 @@ status:
   sample: 401
 """
 
+import json
+
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.copilot import (
-    TOKEN_OPTION_RULES,
-    api_base as token_api_base,
-    filter_models,
-    normalize_model,
-    read_github_token,
-    require_secure_url,
-    run_module,
-    split_model_ids,
-    token_argument_spec,
-    token_client,
-    unique_ids,
+from ansible.module_utils.copilot.catalogue import filter_models, normalize_model, split_model_ids, unique_ids
+from ansible.module_utils.copilot.endpoints import api_base as token_api_base, read_github_token
+from ansible.module_utils.copilot.errors import CopilotError
+from ansible.module_utils.copilot.http import require_secure_url
+from ansible.module_utils.copilot.modules import TOKEN_OPTION_RULES, run_module, token_argument_spec, token_client
+
+
+# Failures of GitHub or Copilot, not of the token or the seat: only these may fall back to the
+# last good model list. A bad token fails however recent the list is.
+OUTAGE_KINDS = ('unreachable', 'timeout', 'server_error', 'malformed')
+
+# The options that make up the question discovery asks: a last good model list stands in only
+# for the same question (another API, other headers or filters would give other models).
+QUERY_OPTIONS = ('github_api_url', 'api_base', 'headers', 'include', 'exclude', 'types', 'enabled_only',
+                 'picker_only')
+
+# Where normalize_model() finds each field of a normalised model in a /models entry. A stored
+# model goes back into that shape and through normalize_model() and the id check again, so a
+# last good list gets exactly the checks a live one gets (the file may have been edited).
+# `mode` is not stored input: normalize_model() derives it from the type and the endpoints.
+_RAW_PATHS = (
+    ('id', ('id',)),
+    ('name', ('name',)),
+    ('vendor', ('vendor',)),
+    ('version', ('version',)),
+    ('type', ('capabilities', 'type')),
+    ('family', ('capabilities', 'family')),
+    ('preview', ('preview',)),
+    ('picker_enabled', ('model_picker_enabled',)),
+    ('policy_state', ('policy', 'state')),
+    ('premium', ('billing', 'is_premium')),
+    ('multiplier', ('billing', 'multiplier')),
+    ('max_context_tokens', ('capabilities', 'limits', 'max_context_window_tokens')),
+    ('max_prompt_tokens', ('capabilities', 'limits', 'max_prompt_tokens')),
+    ('max_output_tokens', ('capabilities', 'limits', 'max_output_tokens')),
+    ('supports_tools', ('capabilities', 'supports', 'tool_calls')),
+    ('supports_parallel_tool_calls', ('capabilities', 'supports', 'parallel_tool_calls')),
+    ('supports_vision', ('capabilities', 'supports', 'vision')),
+    ('supports_streaming', ('capabilities', 'supports', 'streaming')),
+    ('supports_structured_outputs', ('capabilities', 'supports', 'structured_outputs')),
+    ('reasoning_efforts', ('capabilities', 'supports', 'reasoning_effort')),
+    ('supported_endpoints', ('supported_endpoints',)),
 )
+
+
+class Unusable(Exception):
+    """Why the last good model list cannot stand in for a live answer (one clause of a message)."""
 
 
 def argument_spec():
@@ -405,6 +450,7 @@ def argument_spec():
         types=dict(type='list', elements='str', default=['chat']),
         enabled_only=dict(type='bool', default=True),
         picker_only=dict(type='bool', default=True),
+        last_good_path=dict(type='path'),
     )
 
 
@@ -417,7 +463,61 @@ def _expires_at(value):
         return None
 
 
-def run(module, client):
+def query(params):
+    """The question this run asks, as a last good model list records it. Never a credential: the
+    module sets Authorization itself and ignores one given in headers, so it is left out."""
+    asked = dict((name, params[name]) for name in QUERY_OPTIONS)
+    asked['headers'] = dict((key, value) for key, value in (params['headers'] or {}).items()
+                            if str(key).strip().lower() != 'authorization')
+    return asked
+
+
+def as_raw(model):
+    """A stored (normalised) model back in the shape of a /models entry."""
+    raw = {}
+    if not isinstance(model, dict):
+        return raw
+    for field, path in _RAW_PATHS:
+        if field in model:
+            node = raw
+            for key in path[:-1]:
+                node = node.setdefault(key, {})
+            node[path[-1]] = model[field]
+    return raw
+
+
+def answer(module, entries, origin, available, api_base, sku, individual, source, fallback_reason=''):
+    """The module's result from /models entries, live or stored: the same checks and shape either way."""
+    params = module.params
+    # An id becomes a route name in LiteLLM's config: '*' would catch every request.
+    kept, skipped = split_model_ids(entries)
+    if skipped:
+        module.warn("skipped %d model(s) from %s whose id is not a plain model name (letters, digits, "
+                    "'.', '_', '-'): %s" % (len(skipped), origin, ', '.join(skipped)))
+    normalized = [normalize_model(raw) for raw in kept]
+    selected = filter_models(
+        normalized,
+        include=params['include'],
+        exclude=params['exclude'],
+        types=params['types'],
+        enabled_only=params['enabled_only'],
+        picker_only=params['picker_only'],
+    )
+    discovery = dict(
+        models=selected,
+        model_ids=[model['id'] for model in selected],
+        # a stored list of ids gets the id check too; a live one is the ids of the entries kept
+        available_models=unique_ids(normalized if available is None
+                                    else split_model_ids([{'id': model_id} for model_id in available])[0]),
+        api_base=api_base,
+        sku=sku if isinstance(sku, str) and sku else None,
+        individual=individual is True,
+    )
+    return dict(discovery, changed=False, source=source, fallback_reason=fallback_reason,
+                record=dict(query=query(params), discovery=discovery))
+
+
+def live(module, client):
     params = module.params
     github_token = read_github_token(params['github_token'], params['github_token_path'])
     client.add_secret(github_token)
@@ -430,31 +530,69 @@ def run(module, client):
     if not base:
         base = token_api_base(exchange, client.allow_insecure_http)
 
-    # An id becomes a route name in LiteLLM's config: '*' would catch every request.
-    raw_models, skipped = split_model_ids(client.list_models(exchange['token'], base))
-    if skipped:
-        module.warn('skipped %d model(s) from %s/models whose id is not a plain model name (letters, digits, '
-                    "'.', '_', '-'): %s" % (len(skipped), base, ', '.join(skipped)))
-    normalized = [normalize_model(raw) for raw in raw_models]
-    selected = filter_models(
-        normalized,
-        include=params['include'],
-        exclude=params['exclude'],
-        types=params['types'],
-        enabled_only=params['enabled_only'],
-        picker_only=params['picker_only'],
-    )
-    sku = exchange.get('sku')
-    return dict(
-        changed=False,
-        models=selected,
-        model_ids=[model['id'] for model in selected],
-        available_models=unique_ids(normalized),
-        api_base=base,
-        sku=sku if isinstance(sku, str) and sku else None,
-        individual=bool(exchange.get('individual', False)),
-        copilot_token_expires_at=_expires_at(exchange.get('expires_at')),
-    )
+    entries = client.list_models(exchange['token'], base)
+    result = answer(module, entries, '%s/models' % base, available=None, api_base=base, sku=exchange.get('sku'),
+                    individual=bool(exchange.get('individual', False)), source='live')
+    result['copilot_token_expires_at'] = _expires_at(exchange.get('expires_at'))
+    return result
+
+
+def read_last_good(path, asked):
+    """The discovery part of the last good model list at ``path`` if it answers ``asked``, else Unusable."""
+    try:
+        with open(path, 'rb') as handle:
+            text = handle.read().decode('utf-8')
+    except FileNotFoundError:
+        raise Unusable('there is no last good model list at %s' % path)
+    except (IOError, OSError, UnicodeDecodeError) as exc:
+        raise Unusable('the last good model list at %s cannot be read (%s)' % (path, getattr(exc, 'strerror', None)
+                                                                               or exc.__class__.__name__))
+    try:
+        record = json.loads(text)
+    except ValueError:
+        raise Unusable('the last good model list at %s is not valid JSON' % path)
+    stored = record.get('discovery') if isinstance(record, dict) else None
+    if not isinstance(stored, dict) or not isinstance(stored.get('models'), list):
+        raise Unusable('the last good model list at %s holds no model list' % path)
+    if record.get('query') != asked:
+        raise Unusable('the last good model list answers other settings (API URL, headers or model filters changed)')
+    return stored
+
+
+def last_good(module, client, outage):
+    """The last good model list at last_good_path, checked like a live one, standing in during an outage."""
+    path = module.params['last_good_path']
+    stored = read_last_good(path, query(module.params))
+    base = stored.get('api_base')
+    try:
+        # the proxy sends the Copilot token there: the stored URL gets the live URL's check
+        base = require_secure_url(base, 'the api_base of %s' % path, client.allow_insecure_http).rstrip('/')
+    except CopilotError as exc:
+        raise Unusable(exc.message)
+    available = stored.get('available_models')
+    result = answer(module, [as_raw(model) for model in stored['models']], 'the last good model list %s' % path,
+                    available=available if isinstance(available, list) else [], api_base=base,
+                    sku=stored.get('sku'), individual=stored.get('individual'), source='last_good',
+                    fallback_reason='%s: %s' % (outage.kind, outage.message))
+    if not result['models']:
+        raise Unusable('the last good model list at %s holds no model that passes the checks and filters' % path)
+    result['copilot_token_expires_at'] = None
+    module.warn('model discovery failed (%s); serving the last good model list %s instead'
+                % (result['fallback_reason'], path))
+    return result
+
+
+def run(module, client):
+    try:
+        return live(module, client)
+    except CopilotError as outage:
+        if outage.kind not in OUTAGE_KINDS or not module.params['last_good_path']:
+            raise
+        try:
+            return last_good(module, client, outage)
+        except Unusable as why:
+            raise CopilotError(outage.kind, '%s (%s, so there is nothing to fall back to)' % (outage.message, why),
+                               url=outage.url, status=outage.status)
 
 
 def main():

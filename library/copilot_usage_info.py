@@ -18,65 +18,15 @@ description:
   - Runs on the host it is called for, so O(github_token_path) names a file on that host.
 author:
   - litellm-copilot maintainers
-attributes:
-  check_mode:
-    support: full
-    description: Can run in check mode; the module makes the same read-only requests.
-    details: This action does not modify state.
-  diff_mode:
-    support: N/A
-    description: Returns no diff.
-    details: This action does not modify state.
+extends_documentation_fragment:
+  - copilot_token
 options:
-  github_token:
-    description:
-      - The GitHub OAuth token of the Copilot user (C(gho_...)).
-      - Mutually exclusive with O(github_token_path); one of the two is required.
-    type: str
-  github_token_path:
-    description:
-      - Path of a file that holds the GitHub token, such as the one the role stores for LiteLLM.
-      - Mutually exclusive with O(github_token); one of the two is required.
-    type: path
-  github_api_url:
-    description:
-      - Root of the GitHub API. For GitHub Enterprise Cloud with data residency use C(https://api.<subdomain>.ghe.com).
-    type: str
-    default: https://api.github.com
   exchange:
     description:
       - Also exchange the token for a Copilot token first, the check LiteLLM itself depends on. With V(false)
         only the usage report is read.
     type: bool
     default: true
-  headers:
-    description:
-      - HTTP headers that override the IDE headers sent with every request (keys case-insensitive; null removes one).
-    type: dict
-    default: {}
-  timeout:
-    description:
-      - Seconds to wait for each HTTP request.
-    type: int
-    default: 30
-  retries:
-    description:
-      - How many more times to try a request after a transient failure (connection error, timeout, HTTP 5xx, 429).
-    type: int
-    default: 2
-  validate_certs:
-    description:
-      - Verify GitHub's TLS certificates. Set to V(false) only against a test server.
-    type: bool
-    default: true
-  allow_insecure_http:
-    description:
-      - Also accept C(http://) URLs for O(github_api_url) and in the C(endpoints.api) of the token
-        exchange. Every request carries a credential, so without this option a plain C(http://) URL
-        fails with C(error_kind=insecure_url) before anything is sent.
-      - Set to V(true) only for a local test server such as the Copilot simulator.
-    type: bool
-    default: false
 notes:
   - Neither the GitHub token nor the Copilot token is ever returned; both are registered as no_log values.
   - On failure the result carries C(error_kind) (V(invalid_token) for a revoked or wrong token, V(no_copilot)
@@ -189,15 +139,9 @@ copilot:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.copilot import (
-    TOKEN_OPTION_RULES,
-    api_base,
-    parse_usage,
-    read_github_token,
-    run_module,
-    token_argument_spec,
-    token_client,
-)
+from ansible.module_utils.copilot.endpoints import api_base, read_github_token
+from ansible.module_utils.copilot.modules import TOKEN_OPTION_RULES, run_module, token_argument_spec, token_client
+from ansible.module_utils.copilot.usage import parse_usage
 
 
 def argument_spec():

@@ -191,14 +191,13 @@ error_kind:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.copilot import (
+from ansible.module_utils.copilot.device_flow import (
     DEFAULT_CLIENT_ID,
     DEFAULT_GITHUB_URL,
     DEFAULT_SCOPE,
-    CopilotClient,
-    require_positive,
-    run_module,
+    DeviceFlowClient,
 )
+from ansible.module_utils.copilot.modules import require_positive, run_module
 
 
 def argument_spec():
@@ -241,9 +240,9 @@ def main():
 
     # No module here on purpose: the client would register the device code and the token as no_log values,
     # which masks them in this module's own result. Messages are still redacted; callers use no_log.
-    client = CopilotClient(None, timeout=module.params['timeout'],
-                           validate_certs=module.params['validate_certs'], retries=2,
-                           allow_insecure_http=module.params['allow_insecure_http'])
+    client = DeviceFlowClient(None, timeout=module.params['timeout'],
+                              validate_certs=module.params['validate_certs'], retries=2,
+                              allow_insecure_http=module.params['allow_insecure_http'])
     run_module(module, client, run)
 
 

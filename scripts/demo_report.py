@@ -2,10 +2,16 @@
 """Prints what the demo deployed: the proxy's model table and one answer through it."""
 import argparse
 import json
+import pathlib
 import subprocess
+import sys
 import urllib.request
 
 import openai
+
+# The one table formatter of every report (the status report and the rollout summary use it too).
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "roles" / "litellm_copilot" / "filter_plugins"))
+from copilot_report import format_table  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def master_key(host):
@@ -18,12 +24,6 @@ def model_info(url, key):
     request = urllib.request.Request(url + "/v1/model/info", headers={"Authorization": "Bearer " + key})
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.load(response)["data"]
-
-
-def table(rows, headers):
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
-    line = lambda cells: "  ".join(str(cell).ljust(width) for cell, width in zip(cells, widths))
-    return "\n".join([line(headers), line("-" * width for width in widths)] + [line(row) for row in rows])
 
 
 def main():
@@ -43,7 +43,7 @@ def main():
                      "yes" if info.get("supports_function_calling") else "no",
                      "yes" if info.get("supports_vision") else "no", premium])
     print("\nModels served by %s on %s:\n" % (args.url, args.host))
-    print(table(rows, ["model", "vendor", "mode", "max in", "max out", "tools", "vision", "premium"]))
+    print(format_table(["model", "vendor", "mode", "max in", "max out", "tools", "vision", "premium"], rows), end="")
 
     client = openai.OpenAI(base_url=args.url + "/v1", api_key=key)
     reply = client.chat.completions.create(

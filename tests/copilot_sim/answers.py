@@ -59,6 +59,23 @@ class Conversation:
     prompt_text: str = None
     turn_tool_results: int = 0  # tool results handed back since that prompt
 
+    def read_turns(self, items, tool_result_of):
+        """Reads the latest turn from OpenAI-style items (chat messages, Responses input items):
+        `tool_result_of(item)` is the ToolResult an item hands back, or None for any other item.
+        The trailing results are the latest turn's; the last user item is the person's text."""
+        results = [tool_result_of(item) for item in items]
+        trailing = []
+        for result in reversed(results):
+            if result is None:
+                break
+            trailing.insert(0, result)
+        self.tool_results = trailing
+        prompts = [i for i, item in enumerate(items) if item.get("role") == "user"]
+        self.user_text = last_text(items[prompts[-1]].get("content")) if prompts else ""
+        # The current turn: tool results since the person's latest prompt.
+        prompt_at = prompts[-1] if prompts else -1
+        self.turn_tool_results = sum(1 for result in results[prompt_at + 1:] if result is not None)
+
 
 @dataclass
 class Answer:

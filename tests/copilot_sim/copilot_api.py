@@ -132,6 +132,19 @@ def _json_body(request):
     return body, None
 
 
+def _model_request(state, request, plan, endpoint):
+    """What every model endpoint checks first, in Copilot's order: the token, the JSON body, the
+    model. Returns (account, body, model, rejection); rejection is None when all passed."""
+    account, rejection = _authorize(state, request, plan)
+    if rejection:
+        return None, None, None, rejection
+    body, rejection = _json_body(request)
+    if rejection:
+        return account, None, None, rejection
+    model, rejection = _check_model(state, body.get("model"), endpoint)
+    return account, body, model, rejection
+
+
 def models(state, request, plan):
     """GET /models: the catalog."""
     _, rejection = _authorize(state, request, plan)
@@ -141,13 +154,7 @@ def models(state, request, plan):
 def inference(state, request, plan, api):
     """POST /chat/completions, /responses or /v1/messages."""
     endpoint, module, required_field = INFERENCE_APIS[api]
-    account, rejection = _authorize(state, request, plan)
-    if rejection:
-        return rejection
-    body, rejection = _json_body(request)
-    if rejection:
-        return rejection
-    model, rejection = _check_model(state, body.get("model"), endpoint)
+    account, body, model, rejection = _model_request(state, request, plan, endpoint)
     if rejection:
         return rejection
     if not body.get(required_field):
@@ -178,11 +185,5 @@ def inference(state, request, plan, api):
 
 def embed(state, request, plan):
     """POST /embeddings."""
-    _, rejection = _authorize(state, request, plan)
-    if rejection:
-        return rejection
-    body, rejection = _json_body(request)
-    if rejection:
-        return rejection
-    model, rejection = _check_model(state, body.get("model"), "/embeddings")
+    _, body, model, rejection = _model_request(state, request, plan, "/embeddings")
     return rejection or embeddings.render(body, model["id"])

@@ -3,7 +3,7 @@
 import json
 import time
 
-from .answers import Conversation, ToolResult, all_text, last_text, new_id, split_json, split_text
+from .answers import Conversation, ToolResult, all_text, new_id, split_json, split_text
 from .wire import json_response, sse_data, sse_response
 
 SYSTEM_LIKE = ("system", "developer")
@@ -29,19 +29,13 @@ def conversation(body, model_id):
     call_names = {call.get("id"): (call.get("function") or {}).get("name", "unknown")
                   for m in messages if m.get("role") == "assistant"
                   for call in m.get("tool_calls") or [] if isinstance(call, dict)}
-    trailing = []
-    for message in reversed(messages):
-        if message.get("role") != "tool":
-            break
-        name = call_names.get(message.get("tool_call_id")) or message.get("name") or "unknown"
-        trailing.insert(0, ToolResult(name, all_text(message.get("content"))))
-    conv.tool_results = trailing
 
-    users = [m for m in messages if m.get("role") == "user"]
-    conv.user_text = last_text(users[-1].get("content")) if users else ""
-    # The current turn: tool messages since the person's latest prompt.
-    prompt_at = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
-    conv.turn_tool_results = sum(1 for m in messages[prompt_at + 1:] if m.get("role") == "tool")
+    def tool_result_of(message):
+        if message.get("role") != "tool":
+            return None
+        name = call_names.get(message.get("tool_call_id")) or message.get("name") or "unknown"
+        return ToolResult(name, all_text(message.get("content")))
+    conv.read_turns(messages, tool_result_of)
     return conv
 
 

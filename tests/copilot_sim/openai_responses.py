@@ -3,7 +3,7 @@
 import json
 import time
 
-from .answers import Conversation, ToolResult, all_text, last_text, new_id, split_json, split_text
+from .answers import Conversation, ToolResult, all_text, new_id, split_json, split_text
 from .wire import json_response, sse_event, sse_response
 
 
@@ -28,20 +28,14 @@ def conversation(body, model_id):
 
     call_names = {item.get("call_id"): item.get("name", "unknown")
                   for item in items if item.get("type") == "function_call"}
-    trailing = []
-    for item in reversed(items):
-        if item.get("type") != "function_call_output":
-            break
-        output = item.get("output")
-        trailing.insert(0, ToolResult(call_names.get(item.get("call_id"), "unknown"),
-                                      output if isinstance(output, str) else all_text(output)))
-    conv.tool_results = trailing
 
-    users = [item for item in items if item.get("role") == "user"]
-    conv.user_text = last_text(users[-1].get("content")) if users else ""
-    # The current turn: function_call_output items since the person's latest prompt.
-    prompt_at = max((i for i, item in enumerate(items) if item.get("role") == "user"), default=-1)
-    conv.turn_tool_results = sum(1 for item in items[prompt_at + 1:] if item.get("type") == "function_call_output")
+    def tool_result_of(item):
+        if item.get("type") != "function_call_output":
+            return None
+        output = item.get("output")
+        return ToolResult(call_names.get(item.get("call_id"), "unknown"),
+                          output if isinstance(output, str) else all_text(output))
+    conv.read_turns(items, tool_result_of)
     return conv
 
 

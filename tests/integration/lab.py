@@ -8,7 +8,8 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from constants import REPO, SERVICE
+
 HOST = os.environ.get("LAB_HOST", "")
 INVENTORY = os.environ.get("LAB_INVENTORY", "")
 BIN = Path(sys.executable).parent
@@ -24,6 +25,11 @@ def on_host(*command, user=None, check=True, timeout=300):
 def host_output(*command, check=True):
     """Runs a command on the lab host as root; returns its stdout."""
     return on_host(*command, check=check).stdout
+
+
+def main_pid():
+    """The process id of the proxy's service on the lab host (0 while it is not running)."""
+    return int(host_output("systemctl", "show", "--property", "MainPID", "--value", SERVICE))
 
 
 def ansible_env(**extra):

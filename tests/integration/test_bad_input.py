@@ -5,12 +5,9 @@ import re
 
 import pytest
 from conftest import copilot_sim, sim_call
-from lab import HOST, INVENTORY, fatal_lines, recap_counts, run_playbook, the_one_failure
+from constants import CONFIG, LAST_GOOD_MODELS, TOKEN_FILE
+from lab import HOST, INVENTORY, fatal_lines, main_pid, recap_counts, run_playbook, the_one_failure
 from lab import host_output as on_host
-
-TOKEN_FILE = "/var/lib/litellm-copilot/github_copilot/access-token"
-LAST_GOOD_MODELS = "/var/lib/litellm-copilot/models.last-good.json"
-CONFIG = "/etc/litellm-copilot/config.yaml"
 # A token the simulator accepts until this module revokes it (never INDIVIDUAL_TOKEN: other tests use it).
 REVOKED_TOKEN = "gho_RevokedByTheBadInputTests000000000000"
 
@@ -27,21 +24,16 @@ def stored_token():
 
 
 @pytest.fixture
-def serving(openai_client):
-    """The proxy answers before and after the bad run, and the stored token is untouched."""
+def serving(serving):
+    """The proxy answers before and after the bad run (conftest.py), and the stored token is untouched."""
     before = stored_token()
-    assert openai_client.chat.completions.create(
-        model="gpt-4.1", messages=[{"role": "user", "content": "before"}]).choices
     yield
     assert stored_token() == before, "a rejected token replaced the stored one"
-    reply = openai_client.chat.completions.create(
-        model="gpt-4.1", messages=[{"role": "user", "content": "after"}])
-    assert "You said: after" in reply.choices[0].message.content
 
 
 @pytest.mark.parametrize("extra_vars, cause", [
     (["litellm_copilot_github_token=gho_ThisTokenWasNeverIssued0000000000000"], "invalid or revoked"),
-    (["litellm_copilot_github_token=gho_fCqCmWFKa04hiQiQWNXEAtYyPExG1Bj70tvJ"], "no Copilot access"),
+    (["litellm_copilot_github_token=" + copilot_sim.NO_COPILOT_TOKEN], "no Copilot access"),
     (["litellm_copilot_github_api_url=http://127.0.0.1:9"], "cannot reach http://127.0.0.1:9"),
     (["litellm_copilot_port=not-a-port"], "litellm_copilot_port"),
     (['{"litellm_copilot_models_include": ["no-such-model-*"]}'], "No Copilot model"),
@@ -114,7 +106,7 @@ def fault():
 ], ids=["token-exchange-502", "models-503", "token-exchange-timeout", "models-malformed-json"])
 def test_outage_falls_back_to_last_good_models(serving, fault, spec, kind):
     before = on_host("cat", CONFIG)
-    main_pid = on_host("systemctl", "show", "--property", "MainPID", "--value", "litellm-copilot")
+    pid = main_pid()
     fault(**spec)
     # A new inventory token during an outage was not validated: it must not replace the stored one
     # (the serving fixture checks that).
@@ -131,7 +123,7 @@ def test_outage_falls_back_to_last_good_models(serving, fault, spec, kind):
     assert "[WARNING]: %s serves its last good model list: model discovery failed (%s: " % (HOST, kind) in output
     assert recap_counts(output)["changed"] == 0
     assert on_host("cat", CONFIG) == before
-    assert on_host("systemctl", "show", "--property", "MainPID", "--value", "litellm-copilot") == main_pid
+    assert main_pid() == pid
 
 
 def test_outage_without_last_good_models_fails_clearly(serving, fault):

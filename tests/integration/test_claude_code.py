@@ -11,55 +11,11 @@ import time
 import urllib.request
 
 import pytest
-from lab import HOST, INVENTORY, REPO, host_vars, on_host, sim_bodies
-from conftest import PROXY_KEY, PROXY_URL
+from conftest import (GREETING, PROXY_KEY, PROXY_URL, claude_settings, model_info, read_json_on_host, result_text,
+                      run_claude, tool_results)
+from lab import HOST, INVENTORY, on_host, sim_bodies
 
 pytestmark = pytest.mark.skipif(not (HOST and INVENTORY), reason="needs the Molecule lab host")
-
-GREETING = "Hello from the Copilot simulator (model {model})."
-
-
-@pytest.fixture(scope="module")
-def developer():
-    user = host_vars().get("litellm_copilot_client_user", "")
-    if not user:
-        pytest.skip("the lab inventory configures no developer (litellm_copilot_client_user)")
-    return user
-
-
-@pytest.fixture(scope="module")
-def installed_clients():
-    """Paths of the pinned clients on the controller."""
-    claude = subprocess.run([str(REPO / "scripts" / "install-clients.sh")], check=True,
-                            capture_output=True, text=True).stdout.strip().splitlines()[-1]
-    ccr = REPO / ".cache" / "clients" / "node_modules" / "@musistudio" / "claude-code-router" / "dist" / "cli.js"
-    return {"claude": claude, "ccr": ccr}
-
-
-@pytest.fixture(scope="module")
-def claude_on_host(installed_clients):
-    """The native Claude Code binary, copied onto the lab host (it needs no node there)."""
-    subprocess.run(["podman", "cp", installed_clients["claude"], HOST + ":/usr/local/bin/claude"], check=True)
-    version = on_host("claude", "--version").stdout
-    assert "Claude Code" in version
-    return version
-
-
-def read_json_on_host(path):
-    return json.loads(on_host("cat", path).stdout)
-
-
-def model_info():
-    """{served name: model_info} from the proxy."""
-    request = urllib.request.Request(PROXY_URL + "/v1/model/info", headers={"Authorization": "Bearer " + PROXY_KEY})
-    return {entry["model_name"]: entry["model_info"]
-            for entry in json.loads(urllib.request.urlopen(request, timeout=30).read())["data"]}
-
-
-def run_claude(developer, prompt, *options):
-    """`claude -p PROMPT --output-format json` as the developer, with only the role's settings."""
-    done = on_host("claude", "-p", prompt, "--output-format", "json", *options, user=developer, timeout=240)
-    return json.loads(done.stdout)
 
 
 def test_settings_hold_the_proxy_and_keep_the_developers_own(developer):
@@ -83,7 +39,7 @@ def test_settings_hold_the_proxy_and_keep_the_developers_own(developer):
 
 def test_claude_code_answers_through_the_proxy(developer, claude_on_host, sim_requests):
     result = run_claude(developer, "Say hello to the fleet")
-    model = read_json_on_host("/home/%s/.claude/settings.json" % developer)["env"]["ANTHROPIC_MODEL"]
+    model = claude_settings(developer)["env"]["ANTHROPIC_MODEL"]
     assert result["is_error"] is False
     assert result["result"].startswith(GREETING.format(model=model))
     assert "You said: Say hello to the fleet" in result["result"]
@@ -101,19 +57,15 @@ def test_claude_code_tool_round_trip(developer, claude_on_host, sim_requests):
     assert result["num_turns"] == 2
     assert result["result"].startswith("Tool Bash returned: " + marker)
     # the first answer was a tool_use, and Claude Code sent the command's output back upstream
-    last_turns = [body["messages"][-1]["content"] for body in sim_bodies(sim_requests("/v1/messages"))]
-    results = [block for content in last_turns if isinstance(content, list)
-               for block in content if block.get("type") == "tool_result"]
+    results = [block for body in sim_bodies(sim_requests("/v1/messages")) for block in tool_results(body)]
     assert len(results) == 1
-    output = results[0]["content"]
-    text = output if isinstance(output, str) else "".join(part.get("text", "") for part in output)
-    assert marker in text
+    assert marker in result_text(results[0])
 
 
 def test_small_fast_model_answers_claude_codes_api(developer, anthropic_client, sim_requests):
     """Claude Code sends its background requests to the small fast model on /v1/messages, even
     when that is not a Claude model (LiteLLM translates them to chat completions)."""
-    model = read_json_on_host("/home/%s/.claude/settings.json" % developer)["env"]["ANTHROPIC_SMALL_FAST_MODEL"]
+    model = claude_settings(developer)["env"]["ANTHROPIC_SMALL_FAST_MODEL"]
     with anthropic_client.messages.stream(
             model=model, max_tokens=100, messages=[{"role": "user", "content": "summarise the session"}]) as stream:
         text = "".join(stream.text_stream)

@@ -6,11 +6,12 @@ import json
 import openai
 import pytest
 import yaml
+from conftest import GREETING
+from constants import CONFIG
 from lab import HOST, INVENTORY, fatal_lines, host_vars, on_host, run_playbook, sim_bodies
 
 pytestmark = pytest.mark.skipif(not (HOST and INVENTORY), reason="needs the Molecule lab host")
 
-GREETING = "Hello from the Copilot simulator (model {model})."
 
 
 def test_models_lists_the_claude_code_names_and_user_aliases(openai_client):
@@ -79,7 +80,7 @@ def test_model_info_carries_the_premium_multiplier(openai_client):
 
 def rpm_caps():
     """{model id: rpm} from the rendered config on the host."""
-    config = yaml.safe_load(on_host("cat", "/etc/litellm-copilot/config.yaml").stdout)
+    config = yaml.safe_load(on_host("cat", CONFIG).stdout)
     return {entry["model_name"]: entry["litellm_params"].get("rpm", 0) for entry in config["model_list"]
             if "*" not in entry["model_name"]}
 

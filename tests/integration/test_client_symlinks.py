@@ -4,10 +4,9 @@ changes owner or mode, no root-only file is copied to them, and the proxy keeps 
 import json
 
 import pytest
+from constants import DEVELOPER, DEVELOPER_HOME, TOKEN_CACHE
 from lab import HOST, INVENTORY, on_host, run_playbook, the_one_failure
 
-DEV = "dev"
-HOME = "/home/dev"
 SYSTEM_DIR = "/etc/systemd/system"
 # A root-only JSON object, as LiteLLM's cached Copilot token is: its content must never reach the developer.
 ROOT_ONLY = "/root/root-only.json"
@@ -21,22 +20,19 @@ def as_root(*command, check=True):
 
 
 def as_dev(*command):
-    on_host(*command, user=DEV)
+    on_host(*command, user=DEVELOPER)
 
 
 def owner_and_mode(path):
     return as_root("stat", "--format", "%U:%G %a %F", path).strip()
 
 
-@pytest.fixture
-def serving(openai_client):
-    """The proxy answers before and after the run."""
-    assert openai_client.chat.completions.create(
-        model="gpt-4.1", messages=[{"role": "user", "content": "before"}]).choices
-    yield
-    reply = openai_client.chat.completions.create(
-        model="gpt-4.1", messages=[{"role": "user", "content": "after"}])
-    assert "You said: after" in reply.choices[0].message.content
+def deploy_fails_once_naming(path):
+    """Runs site.yml, which must fail once, naming the developer's path and the developer."""
+    code, output = run_playbook("site.yml")
+    assert code != 0
+    failure = the_one_failure(output)
+    assert path in failure and DEVELOPER in failure
 
 
 @pytest.fixture
@@ -69,13 +65,10 @@ def moved_aside():
 
 @pytest.mark.parametrize("client_dir", [".claude", ".claude-code-router"])
 def test_client_dir_linked_to_a_system_dir(serving, system_dir, moved_aside, client_dir):
-    link = "%s/%s" % (HOME, client_dir)
+    link = "%s/%s" % (DEVELOPER_HOME, client_dir)
     moved_aside(link)
     as_dev("ln", "-s", SYSTEM_DIR, link)
-    code, output = run_playbook("site.yml")
-    assert code != 0
-    failure = the_one_failure(output)
-    assert link in failure and DEV in failure
+    deploy_fails_once_naming(link)
     assert owner_and_mode(SYSTEM_DIR) == system_dir
     assert as_root("ls", "-A", SYSTEM_DIR + "/settings.json", SYSTEM_DIR + "/config.json", check=False) == ""
 
@@ -88,21 +81,18 @@ def root_only_json():
     as_root("rm", "-f", ROOT_ONLY)
 
 
-@pytest.mark.parametrize("target", [ROOT_ONLY, "/var/lib/litellm-copilot/github_copilot/api-key.json"],
+@pytest.mark.parametrize("target", [ROOT_ONLY, TOKEN_CACHE],
                          ids=["root-only-json", "copilot-token-cache"])
 def test_settings_linked_to_a_root_only_file(serving, moved_aside, root_only_json, target):
-    settings = HOME + "/.claude/settings.json"
+    settings = DEVELOPER_HOME + "/.claude/settings.json"
     assert on_host("test", "-f", target, check=False).returncode == 0, target + " is missing"
     before = as_root("sha256sum", target)
     secret = ROOT_SECRET if target == ROOT_ONLY else "tid="
     moved_aside(settings)
     as_dev("ln", "-s", target, settings)
-    code, output = run_playbook("site.yml")
-    assert code != 0
-    failure = the_one_failure(output)
-    assert settings in failure and DEV in failure
+    deploy_fails_once_naming(settings)
     assert as_root("sha256sum", target) == before
     # Every file in the developer's home (find does not follow the link itself).
-    assert secret not in as_root("find", HOME, "-type", "f", "-exec", "cat", "{}", "+")
+    assert secret not in as_root("find", DEVELOPER_HOME, "-type", "f", "-exec", "cat", "{}", "+")
     # Still the developer's link: the role neither replaced it with a copy nor followed it.
     assert as_root("readlink", settings).strip() == target

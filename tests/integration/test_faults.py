@@ -8,11 +8,10 @@ import urllib.request
 
 import pytest
 from conftest import PROXY_URL, sim_call
-from lab import HOST
+from constants import SERVICE, TOKEN_CACHE
+from lab import HOST, main_pid
 from lab import host_output as on_host
 
-SERVICE = "litellm-copilot"
-TOKEN_CACHE = "/var/lib/litellm-copilot/github_copilot/api-key.json"
 # Generous: a start-up takes 10-30 s on a loaded 2-core machine. How fast the proxy is back
 # (target: 15 s) is measured by bench/load_kill.py, not asserted here.
 RECOVERY_SECONDS = 120
@@ -21,10 +20,6 @@ LOAD_SECONDS = 75
 CLIENTS = 4
 
 pytestmark = pytest.mark.skipif(not HOST, reason="needs the Molecule lab host")
-
-
-def main_pid():
-    return int(on_host("systemctl", "show", "--property", "MainPID", "--value", SERVICE))
 
 
 def alive():

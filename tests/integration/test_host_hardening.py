@@ -1,10 +1,8 @@
 """The service's resource caps are in force on the host, and a failed health gate's journal read
 stays hidden at -vvv: only its filtered excerpt reaches the output."""
 import pytest
+from constants import CONFIG, SERVICE
 from lab import HOST, INVENTORY, fatal_lines, host_output, host_vars, run_playbook
-
-SERVICE = "litellm-copilot"
-CONFIG = "/etc/litellm-copilot/config.yaml"
 
 pytestmark = pytest.mark.skipif(not (HOST and INVENTORY), reason="needs the Molecule lab host")
 

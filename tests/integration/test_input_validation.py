@@ -4,11 +4,9 @@ and the deployed unit, environment and config stay as they were."""
 import json
 
 import pytest
+from constants import CONFIG, ENV_FILE, UNIT_FILE
 from lab import HOST, INVENTORY, fatal_lines, host_output, run_playbook
 
-UNIT = "/etc/systemd/system/litellm-copilot.service"
-ENV_FILE = "/etc/litellm-copilot/litellm.env"
-CONFIG = "/etc/litellm-copilot/config.yaml"
 KEY_31 = "sk-" + "a" * 31
 KEY_32 = "sk-" + "b" * 32
 # The lines after it in the unit become the shell's $0, $1...: the injected command would run as root.
@@ -23,7 +21,7 @@ def preflight(variables):
 
 
 def deployed():
-    return [host_output("cat", path) for path in (UNIT, ENV_FILE, CONFIG)]
+    return [host_output("cat", path) for path in (UNIT_FILE, ENV_FILE, CONFIG)]
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +84,7 @@ def test_injected_listen_host_never_reaches_the_unit(files_before, no_marker):
     """A full run, not only the preflight: the unit never gets the injected line, nothing runs."""
     code, output = run_playbook("site.yml", json.dumps({"litellm_copilot_listen_host": INJECTED}))
     assert code != 0
-    assert "ExecStartPre" not in host_output("cat", UNIT)
+    assert "ExecStartPre" not in host_output("cat", UNIT_FILE)
     assert "ExecStartPre" not in host_output("sh", "-c", "cat /etc/systemd/system/litellm-copilot.socket || true")
     assert host_output("sh", "-c", "test -e %s && echo ran || true" % no_marker) == ""
     assert deployed() == files_before

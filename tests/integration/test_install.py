@@ -9,31 +9,27 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from lab import HOST, INVENTORY, fatal_lines, run_playbook, the_one_failure
+from constants import INSTALL_DIR, REPO
+from lab import HOST, INVENTORY, fatal_lines, main_pid, run_playbook, the_one_failure
 from lab import host_output as on_host
 
-INSTALL_DIR = "/opt/litellm-copilot"
 VENV = INSTALL_DIR + "/venv"
 # The record of the lock the live venv was installed from: anything else there reinstalls.
 INSTALLED_LOCK = VENV + "/.requirements.lock.sha256"
-REPO = Path(__file__).resolve().parents[2]
 LOCK = REPO / "roles/litellm_copilot/files/locks/litellm-1.106.2.txt"
 DEFAULT_CACHE = Path.home() / ".cache/litellm-copilot/wheelhouse"
+# The role's lock sha256: of the lock's text as Ansible's file lookup reads it (trailing space stripped).
+LOCK_SHA = hashlib.sha256(LOCK.read_text().rstrip().encode()).hexdigest()
 
 pytestmark = pytest.mark.skipif(not (HOST and INVENTORY), reason="needs the Molecule lab host")
 
 
 @pytest.fixture
-def serving(openai_client):
-    """The proxy answers before and after the test, from the same process."""
-    pid = on_host("systemctl", "show", "--property", "MainPID", "--value", "litellm-copilot")
-    assert openai_client.chat.completions.create(
-        model="gpt-4.1", messages=[{"role": "user", "content": "before"}]).choices
+def serving(serving):
+    """The proxy answers before and after the test (conftest.py), from the same process."""
+    pid = main_pid()
     yield
-    reply = openai_client.chat.completions.create(
-        model="gpt-4.1", messages=[{"role": "user", "content": "after"}])
-    assert "You said: after" in reply.choices[0].message.content
-    assert on_host("systemctl", "show", "--property", "MainPID", "--value", "litellm-copilot") == pid
+    assert main_pid() == pid
 
 
 @pytest.fixture
@@ -46,9 +42,23 @@ def reinstall():
     on_host("sh", "-c", 'printf %s "$2" > "$1"', "sh", INSTALLED_LOCK, record)
 
 
+def cached_wheelhouse():
+    """The controller's cached wheelhouse tar for the lock (the lab has one platform)."""
+    tars = sorted(DEFAULT_CACHE.glob("litellm-*-lock%s.tar" % LOCK_SHA[:12]))
+    assert len(tars) == 1, tars
+    return tars[0]
+
+
 def host_wheelhouse():
-    """The path of the wheelhouse directory on the host (one after a completed install)."""
-    names = on_host("ls", INSTALL_DIR + "/wheelhouse").split()
+    """The path of the wheelhouse directory on the host. A host that unpacked the venv packed for
+    its platform has none: it gets the controller's, where an install would have put it."""
+    names = on_host("sh", "-c", 'ls "$1" 2>/dev/null || true', "sh", INSTALL_DIR + "/wheelhouse").split()
+    if not names:
+        tar = cached_wheelhouse()
+        subprocess.run(["podman", "cp", str(tar), HOST + ":/root/wheelhouse.tar"], check=True)
+        on_host("sh", "-c", 'mkdir -p "$1" && tar -xf /root/wheelhouse.tar -C "$1" && rm /root/wheelhouse.tar',
+                "sh", INSTALL_DIR + "/wheelhouse/" + tar.stem)
+        names = [tar.stem]
     assert len(names) == 1, names
     return INSTALL_DIR + "/wheelhouse/" + names[0]
 
@@ -92,15 +102,8 @@ def test_hostile_target_versions_run_nothing_on_the_controller(serving, reinstal
 
 @pytest.fixture
 def private_cache(tmp_path):
-    """A wheelhouse cache of this test's own, holding a copy of the lab host's wheelhouse as the
-    role built and recorded it (the shared cache stays untouched)."""
-    name = Path(host_wheelhouse()).name + ".tar"
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    shutil.copyfile(DEFAULT_CACHE / name, cache / name)
-    digest = hashlib.sha256((cache / name).read_bytes()).hexdigest()
-    (cache / (name + ".sha256")).write_text("%s  %s\n" % (digest, name))
-    return cache / name
+    """A wheelhouse cache of this test's own (cache_with_wheelhouse)."""
+    return cache_with_wheelhouse(tmp_path / "cache")
 
 
 @pytest.fixture
@@ -145,6 +148,91 @@ def test_uv_is_installed_only_with_the_locked_hash(serving, reinstall, tampered_
     failure = the_one_failure(output)
     assert "Put uv into the virtualenv" in output.split(failure)[0].rsplit("TASK [", 1)[-1]
     assert "DO NOT MATCH THE HASHES" in failure
+
+
+def cache_with_wheelhouse(cache):
+    """A controller cache of a test's own, holding a copy of the lab host's wheelhouse as the role
+    built and recorded it (the shared cache stays untouched); returns the tar's path."""
+    name = cached_wheelhouse().name
+    cache.mkdir()
+    shutil.copyfile(DEFAULT_CACHE / name, cache / name)
+    digest = hashlib.sha256((cache / name).read_bytes()).hexdigest()
+    (cache / (name + ".sha256")).write_text("%s  %s\n" % (digest, name))
+    return cache / name
+
+
+def task_results(output, task):
+    """The result lines of one task of the role in a run's output."""
+    block = output.split("TASK [litellm_copilot : %s]" % task, 1)
+    assert len(block) == 2, "the run did not reach the task %r:\n%s" % (task, output[-3000:])
+    return [line for line in block[1].split("TASK [", 1)[0].splitlines()[1:] if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def packed_venv(tmp_path_factory):
+    """The venv a reinstall builds on the lab host, installed and packed into a controller cache of
+    this module's own, as the first host of a platform does for the others (install tasks only: the
+    proxy keeps serving from its venv). Yields (cache, the packed venv's tar, the venv's path)."""
+    cache = tmp_path_factory.mktemp("packed") / "cache"
+    cache_with_wheelhouse(cache)
+    record = on_host("cat", INSTALLED_LOCK)
+    next_venv = venv_target() + ".2"
+    on_host("sh", "-c", 'echo stale > "$1"', "sh", INSTALLED_LOCK)
+    try:
+        code, output = run_playbook("site.yml", "litellm_copilot_wheelhouse_cache_dir=%s" % cache,
+                                    options=["--tags", "install"])
+        assert code == 0, output[-3000:]
+        assert task_results(output, "Install the locked LiteLLM into the virtualenv") == ["changed: [%s]" % HOST]
+        packs = sorted(cache.glob("venv-*.tar"))
+        assert len(packs) == 1, sorted(cache.iterdir())
+    finally:
+        on_host("sh", "-c", 'printf %s "$2" > "$1"', "sh", INSTALLED_LOCK, record)
+        on_host("rm", "-rf", next_venv)
+    yield cache, packs[0], next_venv
+    on_host("rm", "-rf", next_venv)
+
+
+@pytest.fixture
+def next_venv_absent(packed_venv):
+    """The venv the reinstall builds is not on the host before or after a test (a complete one
+    there would be used as it is, without the pack)."""
+    on_host("rm", "-rf", packed_venv[2])
+    yield packed_venv
+    on_host("rm", "-rf", packed_venv[2])
+
+
+def test_second_host_unpacks_the_packed_venv_without_installing(serving, reinstall, next_venv_absent):
+    """Issue 14 #1: a host of a platform whose venv is in the controller's cache unpacks it at the
+    path it was built at, checked, and runs neither pip nor uv; the venv works there."""
+    cache, _, next_venv = next_venv_absent
+    code, output = run_playbook("site.yml", "litellm_copilot_wheelhouse_cache_dir=%s" % cache,
+                                options=["--tags", "install"])
+    assert code == 0, output[-3000:]
+    assert task_results(output, "Unpack the virtualenv") == ["changed: [%s]" % HOST]
+    for task in ("Create the virtualenv", "Put uv into the virtualenv", "Install the locked LiteLLM into the virtualenv"):
+        assert task_results(output, task) == ["skipping: [%s]" % HOST], task
+    assert on_host("cat", next_venv + "/.requirements.lock.sha256").strip() == "%s %s" % (LOCK_SHA, Path(next_venv).name)
+    assert on_host(next_venv + "/bin/python", "-c", "import litellm, sys; print(sys.prefix)").strip() == next_venv
+    assert on_host("head", "-n1", next_venv + "/bin/litellm").strip() == "#!%s/bin/python" % next_venv
+    assert on_host("find", INSTALL_DIR, "-name", "*.tar").strip() == ""
+
+
+def test_tampered_packed_venv_is_refused(serving, reinstall, next_venv_absent):
+    """Issue 14 #1: the packed venv changed in the cache after it was sealed (a .pth file added,
+    which Python would run at start-up): the run stops before the host gets it, says which tar and
+    why, and nothing is unpacked."""
+    cache, pack, next_venv = next_venv_absent
+    planted = cache / "planted.pth"
+    planted.write_text("import os\n")
+    with tarfile.open(pack, "a") as tar:
+        tar.add(planted, arcname=Path(next_venv).name + "/lib/python3.11/site-packages/planted.pth")
+    code, output = run_playbook("site.yml", "litellm_copilot_wheelhouse_cache_dir=%s" % cache,
+                                options=["--tags", "install"])
+    assert code != 0
+    failure = the_one_failure(output)
+    assert pack.name in failure and "sha256" in failure
+    assert on_host("sh", "-c", '[ ! -e "$1" ] && echo absent', "sh", next_venv).strip() == "absent"
+    assert on_host("find", INSTALL_DIR, "-name", "*.tar").strip() == ""
 
 
 @pytest.fixture

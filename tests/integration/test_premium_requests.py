@@ -5,44 +5,19 @@ model's multiplier) per request a person starts; the simulator bills the same wa
 after says what the session spent. The ideal is one premium request per prompt the person typed."""
 import json
 import os
-import urllib.request
 
 import pytest
-from lab import HOST, INVENTORY, host_vars, sim_bodies
-from conftest import COPILOT_SIM_URL
-# Fixtures shared with the other Claude Code tests (pytest finds fixtures imported into a test module).
-from test_claude_code import (claude_on_host, developer, installed_clients,  # noqa: F401
-                              model_info, read_json_on_host, run_claude)
+from conftest import claude_settings, model_info, premium_remaining, result_text, run_claude, tool_results
+from lab import HOST, INVENTORY, sim_bodies
 
 pytestmark = pytest.mark.skipif(not (HOST and INVENTORY), reason="needs the Molecule lab host")
 
 TOOL_CALLS = 5
 
 
-def premium_remaining():
-    """The lab host's account's premium allowance left, as Copilot's usage endpoint reports it."""
-    token = host_vars()["litellm_copilot_github_token"]
-    request = urllib.request.Request(COPILOT_SIM_URL + "/copilot_internal/user",
-                                     headers={"Authorization": "token " + token})
-    report = json.loads(urllib.request.urlopen(request, timeout=30).read())
-    return report["quota_snapshots"]["premium_interactions"]["remaining"]
-
-
-def tool_results(body):
-    """The tool_result blocks of a /v1/messages body's last message."""
-    content = body["messages"][-1]["content"]
-    return [block for block in content if isinstance(block, dict) and block.get("type") == "tool_result"] \
-        if isinstance(content, list) else []
-
-
-def result_text(block):
-    output = block.get("content")
-    return output if isinstance(output, str) else "".join(part.get("text", "") for part in output or [])
-
-
 def test_agent_loop_and_second_prompt_cost_one_premium_request_per_prompt(developer, claude_on_host,
                                                                           sim_requests):
-    model = read_json_on_host("/home/%s/.claude/settings.json" % developer)["env"]["ANTHROPIC_MODEL"]
+    model = claude_settings(developer)["env"]["ANTHROPIC_MODEL"]
     info = model_info()[model]
     assert info["copilot_premium"] is True and info["copilot_multiplier"] > 0, "the test needs a premium model"
     marker = "premium-%d" % os.getpid()
@@ -92,7 +67,7 @@ def test_count_tokens_answers_for_every_served_claude_name(anthropic_client, sim
 def test_sub_agent_and_compaction_cost_nothing_beyond_the_prompt(developer, claude_on_host, sim_requests):
     """A sub-agent (Claude Code's Agent tool), the notification that it finished, and `/compact` are Claude
     Code's own requests: the prompt that started them is the only premium request."""
-    model = read_json_on_host("/home/%s/.claude/settings.json" % developer)["env"]["ANTHROPIC_MODEL"]
+    model = claude_settings(developer)["env"]["ANTHROPIC_MODEL"]
     multiplier = model_info()[model]["copilot_multiplier"]
     marker = "sub-agent-%d" % os.getpid()
     task = json.dumps({"command": "echo " + marker, "description": "Print a marker"})

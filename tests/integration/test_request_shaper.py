@@ -4,12 +4,9 @@ person's second prompt in a long conversation is `user` and costs the model's mu
 is answered (the vision header goes with it) and a parameterless tool is answered (its schema gets
 `properties`). The simulator bills and refuses as Copilot does; its quota and request log say what
 Copilot saw."""
-import json
-import urllib.request
-
 import pytest
-from conftest import COPILOT_SIM_URL
-from lab import HOST, INVENTORY, host_vars, sim_bodies
+from conftest import premium_remaining
+from lab import HOST, INVENTORY, sim_bodies
 
 pytestmark = pytest.mark.skipif(not (HOST and INVENTORY), reason="needs the Molecule lab host")
 
@@ -19,16 +16,6 @@ CALL = 'call get_weather {"city": "Oslo"}'
 SECOND = "Thanks. Now say something else."
 # Multipliers of the simulator's catalog, which the proxy's model list was discovered from.
 MULTIPLIER = {"claude-sonnet-4.5": 1, "gpt-5": 1, "gpt-5-codex": 1}
-
-
-def premium_remaining():
-    """The lab host's account's premium allowance left, as Copilot's usage endpoint reports it."""
-    token = host_vars()["litellm_copilot_github_token"]
-    request = urllib.request.Request(COPILOT_SIM_URL + "/copilot_internal/user",
-                                     headers={"Authorization": "token " + token})
-    with urllib.request.urlopen(request, timeout=30) as answer:
-        report = json.loads(answer.read())
-    return report["quota_snapshots"]["premium_interactions"]["remaining"]
 
 
 class Meter:
@@ -49,11 +36,11 @@ class Meter:
         return spent, requests[0]["headers"].get("x-initiator")
 
 
-def test_chat_completions_bill_each_prompt_once(openai_client, sim_requests):
-    model = "gpt-5"
-    meter = Meter(sim_requests, "/chat/completions")
+def chat_bills_each_prompt_once(openai_client, meter, model, messages, as_history):
+    """Over chat completions: a prompt that asks for a tool costs the model's multiplier, the tool's
+    result costs nothing, the person's next prompt costs the multiplier again. `as_history` turns
+    the tool result's answer into the message that goes back in the conversation."""
     tools = [{"type": "function", "function": {"name": "get_weather", "parameters": WEATHER}}]
-    messages = [{"role": "system", "content": "You are terse."}, {"role": "user", "content": CALL}]
     first = openai_client.chat.completions.create(model=model, messages=messages, tools=tools)
     call = first.choices[0].message.tool_calls[0]
     assert meter.step() == (MULTIPLIER[model], "user")
@@ -64,10 +51,17 @@ def test_chat_completions_bill_each_prompt_once(openai_client, sim_requests):
     assert "Tool get_weather returned: sunny, 21 C" in second.choices[0].message.content
     assert meter.step() == (0, "agent")
 
-    messages += [second.choices[0].message.model_dump(exclude_none=True), {"role": "user", "content": SECOND}]
+    messages += [as_history(second.choices[0].message), {"role": "user", "content": SECOND}]
     third = openai_client.chat.completions.create(model=model, messages=messages, tools=tools)
     assert "You said: " + SECOND in third.choices[0].message.content
     assert meter.step() == (MULTIPLIER[model], "user")
+
+
+def test_chat_completions_bill_each_prompt_once(openai_client, sim_requests):
+    chat_bills_each_prompt_once(
+        openai_client, Meter(sim_requests, "/chat/completions"), "gpt-5",
+        [{"role": "system", "content": "You are terse."}, {"role": "user", "content": CALL}],
+        lambda answer: answer.model_dump(exclude_none=True))
 
 
 @pytest.mark.parametrize("model, path", [("gpt-5-codex", "/responses"), ("gpt-5", "/chat/completions")])
@@ -159,25 +153,9 @@ def test_translated_request_keeps_the_decision_made_on_what_the_client_sent(anth
 
 def test_responses_only_model_through_chat_completions_bills_each_prompt_once(openai_client, sim_requests):
     """gpt-5-codex serves only /responses: LiteLLM bridges the chat request to it."""
-    model = "gpt-5-codex"
-    meter = Meter(sim_requests, "/responses")
-    tools = [{"type": "function", "function": {"name": "get_weather", "parameters": WEATHER}}]
-    messages = [{"role": "user", "content": CALL}]
-    first = openai_client.chat.completions.create(model=model, messages=messages, tools=tools)
-    call = first.choices[0].message.tool_calls[0]
-    assert meter.step() == (MULTIPLIER[model], "user")
-
-    messages += [first.choices[0].message.model_dump(exclude_none=True),
-                 {"role": "tool", "tool_call_id": call.id, "content": "sunny, 21 C"}]
-    second = openai_client.chat.completions.create(model=model, messages=messages, tools=tools)
-    assert "Tool get_weather returned: sunny, 21 C" in second.choices[0].message.content
-    assert meter.step() == (0, "agent")
-
-    messages += [{"role": "assistant", "content": second.choices[0].message.content},
-                 {"role": "user", "content": SECOND}]
-    third = openai_client.chat.completions.create(model=model, messages=messages, tools=tools)
-    assert "You said: " + SECOND in third.choices[0].message.content
-    assert meter.step() == (MULTIPLIER[model], "user")
+    chat_bills_each_prompt_once(
+        openai_client, Meter(sim_requests, "/responses"), "gpt-5-codex", [{"role": "user", "content": CALL}],
+        lambda answer: {"role": "assistant", "content": answer.content})
 
 
 # --- images: Copilot refuses one without Copilot-Vision-Request --------------------------------

@@ -13,11 +13,11 @@ import openai
 import pytest
 from conftest import PROXY_KEY, PROXY_URL, sim_call
 from copilot_sim.catalog import OPENAI_ENDPOINTS, OPENAI_TERMS, chat_model
-from lab import BIN, HOST, INVENTORY, REPO, ansible_env, host_output, plain, run_playbook
+from constants import SERVICE
+from lab import BIN, HOST, INVENTORY, REPO, ansible_env, host_output, main_pid, plain, run_playbook
 
 pytestmark = pytest.mark.skipif(not (HOST and INVENTORY), reason="needs the Molecule lab host")
 
-SERVICE = "litellm-copilot"
 NEW_MODEL = "sim-restart-model"
 CLIENTS = 4
 # The in-flight stream's answer is held this long by the simulator, so the stream is still open
@@ -26,10 +26,6 @@ CLIENTS = 4
 IN_FLIGHT_SECONDS = 45
 # Printed by Ansible just before the handlers that restart the proxy.
 BEFORE_RESTART = "TASK [litellm_copilot : Install the systemd unit]"
-
-
-def main_pid():
-    return int(host_output("systemctl", "show", "--property", "MainPID", "--value", SERVICE))
 
 
 def shutdown_began(pid):

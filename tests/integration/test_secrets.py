@@ -6,12 +6,11 @@ import re
 
 import pytest
 from conftest import PROXY_KEY, copilot_sim
+from constants import (CONFIG_DIR, DATA_DIR, ENV_FILE, LAST_GOOD_MODELS, MASTER_KEY_FILE, SERVICE, TOKEN_CACHE,
+                       TOKEN_DIR, TOKEN_FILE)
 from lab import HOST, INVENTORY, run_playbook
 from lab import host_output as on_host
 
-DATA_DIR = "/var/lib/litellm-copilot"
-CONFIG_DIR = "/etc/litellm-copilot"
-SERVICE = "litellm-copilot"
 # The shape of a Copilot token: tid=<hex>;exp=<unix>;...:<signature>. Matches any one the simulator issued.
 COPILOT_TOKEN = re.compile(r"tid=[0-9a-f]{16,};exp=\d+")
 MAX_EXPOSURE = 2.5
@@ -36,9 +35,9 @@ def secrets():
     """The secrets in play: both GitHub tokens of the rotation, the master key and the Copilot
     token LiteLLM has cached (the rotation below makes LiteLLM and discovery exchange new ones)."""
     return {
-        "GitHub token (stored)": on_host("cat", DATA_DIR + "/github_copilot/access-token").strip(),
+        "GitHub token (stored)": on_host("cat", TOKEN_FILE).strip(),
         "GitHub token (rotation)": copilot_sim.BUSINESS_TOKEN,
-        "master key": on_host("cat", DATA_DIR + "/master-key").strip(),
+        "master key": on_host("cat", MASTER_KEY_FILE).strip(),
     }
 
 
@@ -52,7 +51,7 @@ def rotation_output(secrets):
         outputs.append(output)
         assert code == 0, "the rotation run failed:\n" + "\n".join(output.splitlines()[-40:]).replace(token, "<token>")
     assert "changed: [%s]" % HOST in outputs[0], "the rotation changed nothing"
-    assert on_host("cat", DATA_DIR + "/github_copilot/access-token").strip() == stored
+    assert on_host("cat", TOKEN_FILE).strip() == stored
     return "\n".join(outputs)
 
 
@@ -62,7 +61,7 @@ def test_no_secret_in_verbose_ansible_output(rotation_output, secrets):
 
 
 def test_no_secret_in_the_journal(rotation_output, secrets):
-    cached = on_host("cat", DATA_DIR + "/github_copilot/api-key.json", check=False)
+    cached = on_host("cat", TOKEN_CACHE, check=False)
     assert COPILOT_TOKEN.search(cached), "LiteLLM holds no Copilot token: the proxy never exchanged one"
     journal = on_host("journalctl", "--no-pager", "--output", "cat")
     assert journal
@@ -82,13 +81,13 @@ def test_no_secret_in_files_others_can_read(rotation_output, secrets):
 
 @pytest.mark.parametrize("path, mode", [
     (DATA_DIR, "700"),
-    (DATA_DIR + "/github_copilot", "700"),
-    (DATA_DIR + "/github_copilot/access-token", "600"),
-    (DATA_DIR + "/github_copilot/api-key.json", "600"),
-    (DATA_DIR + "/master-key", "600"),
-    (DATA_DIR + "/models.last-good.json", "600"),
-    (CONFIG_DIR + "/litellm.env", "600"),
-    (CONFIG_DIR + "/litellm.env.last-good", "600"),
+    (TOKEN_DIR, "700"),
+    (TOKEN_FILE, "600"),
+    (TOKEN_CACHE, "600"),
+    (MASTER_KEY_FILE, "600"),
+    (LAST_GOOD_MODELS, "600"),
+    (ENV_FILE, "600"),
+    (ENV_FILE + ".last-good", "600"),
 ])
 def test_secret_files_are_private_to_the_service_user(path, mode):
     assert on_host("stat", "--format", "%a %U", path).split() == [mode, "litellm"]

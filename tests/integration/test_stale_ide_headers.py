@@ -4,12 +4,12 @@ discovery with one message naming litellm_copilot_ide_headers while the proxy ke
 import pytest
 import yaml
 from conftest import sim_call
+from constants import CONFIG
 from lab import HOST, INVENTORY, fatal_lines, run_playbook
 from lab import host_output as on_host
 
 pytestmark = pytest.mark.skipif(not (HOST and INVENTORY), reason="needs the Molecule lab host")
 
-CONFIG = "/etc/litellm-copilot/config.yaml"
 # What LiteLLM 1.106.2's github_copilot provider sends when nobody overrides it.
 LITELLM_OWN_EDITOR = "vscode/1.95.0"
 
@@ -31,16 +31,6 @@ def minimum_editor():
     sim_call("POST", "/_sim/config", {"min_editor_version": None})
 
 
-@pytest.fixture
-def serving(openai_client):
-    """The proxy answers before and after (requested first: torn down after minimum_editor)."""
-    assert openai_client.chat.completions.create(
-        model="gpt-4.1", messages=[{"role": "user", "content": "before"}]).choices
-    yield
-    reply = openai_client.chat.completions.create(model="gpt-4.1", messages=[{"role": "user", "content": "after"}])
-    assert "You said: after" in reply.choices[0].message.content
-
-
 def test_role_headers_replace_litellms_own_on_every_path(openai_client, anthropic_client, minimum_editor,
                                                          sim_requests):
     editor = rendered_editor_version()
@@ -59,6 +49,7 @@ def test_role_headers_replace_litellms_own_on_every_path(openai_client, anthropi
     assert all(version == editor and status == 200 for _, version, status in sent), sent
 
 
+# serving (conftest.py) is requested first, so it is torn down after minimum_editor lifts the refusal.
 def test_retired_editor_version_fails_clearly_and_keeps_serving(serving, minimum_editor):
     minimum_editor("vscode/99.0.0")
     code, output = run_playbook("site.yml")

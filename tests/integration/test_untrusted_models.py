@@ -6,9 +6,9 @@ import urllib.request
 
 import pytest
 from conftest import PROXY_KEY, PROXY_URL, sim_call
+from constants import CONFIG
 from lab import HOST, INVENTORY, host_output, run_playbook
 
-CONFIG = "/etc/litellm-copilot/config.yaml"
 PLAIN_NEW_MODEL = "gpt-untrusted-ids-test"
 HOSTILE_IDS = ["*", "evil\nmodel_list: []"]
 

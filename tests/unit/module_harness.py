@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import ansible.module_utils
+from ansible.module_utils.common import warnings as module_warnings
 from ansible.module_utils.testing import patch_module_args
 
 REPO = Path(__file__).resolve().parents[2]
@@ -17,6 +18,8 @@ if str(REPO / 'module_utils') not in ansible.module_utils.__path__:
     ansible.module_utils.__path__.append(str(REPO / 'module_utils'))
 if str(REPO / 'tests') not in sys.path:
     sys.path.insert(0, str(REPO / 'tests'))
+
+from ansible.module_utils.copilot import http  # noqa: E402  (importable only from here on)
 
 
 def load_library_module(name):
@@ -31,6 +34,10 @@ def invoke(module, capsys, check_mode=False, **args):
     """Runs module.main() with args; returns (result, failed, raw stdout)."""
     if check_mode:
         args['_ansible_check_mode'] = True
+    # On a host every module run is a new process; in here the warnings of earlier runs would pile up
+    # in Ansible's per-run store and come back in this run's result.
+    module_warnings._global_warnings.clear()
+    module_warnings._global_deprecations.clear()
     with patch_module_args(args):
         with pytest.raises(SystemExit) as exit_info:
             module.main()
@@ -39,3 +46,17 @@ def invoke(module, capsys, check_mode=False, **args):
     failed = bool(result.get('failed'))
     assert (exit_info.value.code != 0) == failed, 'exit code and result disagree'
     return result, failed, out
+
+
+def simulator_runner(module, sim, capsys, monkeypatch):
+    """A runner for a token module against the simulator: ``runner(check_mode=False, **args)`` runs
+    ``module.main()`` with the simulator's URL (plain http allowed) and no pauses between retries."""
+    monkeypatch.setattr(http, 'MAX_BACKOFF', 0.0)
+
+    def runner(check_mode=False, **args):
+        args.setdefault('github_api_url', sim.url)
+        args.setdefault('allow_insecure_http', True)  # the simulator speaks plain http
+        args.setdefault('timeout', 5)
+        return invoke(module, capsys, check_mode, **args)
+
+    return runner

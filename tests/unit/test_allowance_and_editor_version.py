@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 """A spent premium allowance and a retired editor version: how the simulator answers them like
-Copilot does, and how discovery (module_utils/copilot.py through copilot_models_info) reports the
+Copilot does, and how discovery (module_utils/copilot/ through copilot_models_info) reports the
 retired editor."""
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ import pytest
 import requests
 
 # module_harness first: it puts the repo's module_utils/ and tests/ on the import paths.
-from module_harness import invoke, load_library_module
-from ansible.module_utils import copilot
+from module_harness import load_library_module, simulator_runner
+from ansible.module_utils.copilot.endpoints import CopilotClient, api_base
+from ansible.module_utils.copilot.errors import CopilotError
 
 import anthropic
 import copilot_sim
@@ -149,23 +150,15 @@ def test_minimum_editor_version_is_validated_and_reset(sim):
 
 @pytest.fixture
 def run(sim, capsys, monkeypatch):
-    monkeypatch.setattr(copilot, 'MAX_BACKOFF', 0.0)
-
-    def runner(**args):
-        args.setdefault('github_api_url', sim.url)
-        args.setdefault('allow_insecure_http', True)  # the simulator speaks plain http
-        args.setdefault('timeout', 5)
-        return invoke(copilot_models_info, capsys, False, **args)
-
-    return runner
+    return simulator_runner(copilot_models_info, sim, capsys, monkeypatch)
 
 
 def test_client_reports_a_retired_editor_naming_the_headers(sim):
     control(sim, 'POST', '/_sim/config', {'min_editor_version': 'vscode/1.104.0'})
-    client = copilot.CopilotClient(None, github_api_url=sim.url, headers=OLD_HEADERS, retries=2, backoff=0,
+    client = CopilotClient(None, github_api_url=sim.url, headers=OLD_HEADERS, retries=2, backoff=0,
                                    allow_insecure_http=True)
-    api = copilot.api_base(client.exchange_token(BUSINESS_TOKEN), allow_insecure_http=True)
-    with pytest.raises(copilot.CopilotError) as err:
+    api = api_base(client.exchange_token(BUSINESS_TOKEN), allow_insecure_http=True)
+    with pytest.raises(CopilotError) as err:
         client.list_models(client.exchange_token(BUSINESS_TOKEN)['token'], api)
     assert err.value.kind == 'unsupported_client' and err.value.status == 466
     assert 'HTTP 466 from %s/models' % api in err.value.message

@@ -1,8 +1,9 @@
 # -*- coding: utf-8 -*-
-"""Tests for module_utils/copilot.py: pure helpers, then the client against the simulator."""
+"""Tests for module_utils/copilot/: pure helpers, then the client against the simulator."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import socket
@@ -12,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import yaml
 
 import ansible.module_utils
 
@@ -21,20 +23,11 @@ if str(REPO / 'module_utils') not in ansible.module_utils.__path__:
 if str(REPO / 'tests') not in sys.path:
     sys.path.insert(0, str(REPO / 'tests'))
 
-from ansible.module_utils import copilot  # noqa: E402
-from ansible.module_utils.copilot import (  # noqa: E402
-    DEFAULT_HEADERS,
-    ERROR_KINDS,
-    CopilotClient,
-    CopilotError,
-    api_base,
-    filter_models,
-    merge_headers,
-    normalize_model,
-    read_github_token,
-    redact,
-    unique_ids,
-)
+from ansible.module_utils.copilot.catalogue import filter_models, normalize_model, unique_ids  # noqa: E402
+from ansible.module_utils.copilot.endpoints import CopilotClient, api_base, read_github_token  # noqa: E402
+from ansible.module_utils.copilot.errors import ERROR_KINDS, CopilotError, redact  # noqa: E402
+from ansible.module_utils.copilot.http import DEFAULT_HEADERS, merge_headers  # noqa: E402
+from ansible.module_utils.copilot.modules import token_argument_spec  # noqa: E402
 
 
 # ---------------------------------------------------------------------------
@@ -206,16 +199,23 @@ class TestHelpers:
         assert merged['editor-version'] == 'vscode/9.9.9'
         assert merged['x-extra'] == '1'
         assert 'copilot-integration-id' not in merged
-        assert merged['user-agent'] == 'GitHubCopilotChat/0.26.7'
+        assert merged['user-agent'] == 'GitHubCopilotChat/0.68.0'
 
     def test_default_headers(self):
         assert DEFAULT_HEADERS == {
             'accept': 'application/json',
-            'editor-version': 'vscode/1.95.0',
-            'editor-plugin-version': 'copilot-chat/0.26.7',
-            'user-agent': 'GitHubCopilotChat/0.26.7',
+            'editor-version': 'vscode/1.140.0',
+            'editor-plugin-version': 'copilot-chat/0.68.0',
+            'user-agent': 'GitHubCopilotChat/0.68.0',
             'copilot-integration-id': 'vscode-chat',
         }
+
+    def test_default_headers_are_the_roles(self):
+        # Copilot answers HTTP 466 to a retired editor version: a module run without the role's
+        # headers must not claim an older editor than the role does.
+        defaults = yaml.safe_load((REPO / 'roles/litellm_copilot/defaults/main.yml').read_text())
+        role_headers = {k.lower(): v for k, v in defaults['litellm_copilot_ide_headers'].items()}
+        assert merge_headers(DEFAULT_HEADERS, {'accept': None}) == role_headers
 
     def test_client_never_takes_authorization_from_headers(self):
         client = CopilotClient(headers={'Authorization': 'token leaked'})
@@ -247,6 +247,34 @@ class TestHelpers:
         assert set(ERROR_KINDS) == {'invalid_token', 'no_copilot', 'unreachable', 'timeout', 'server_error',
                                     'malformed', 'http_error', 'empty_token', 'insecure_url',
                                     'unsupported_client'}
+
+
+class TestTokenOptionsDocFragment:
+    """The shared token options are documented once: the doc fragment must say what the code does."""
+
+    @staticmethod
+    def fragment_options():
+        path = REPO / 'plugins' / 'doc_fragments' / 'copilot_token.py'
+        spec = importlib.util.spec_from_file_location('copilot_token', str(path))
+        fragment = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(fragment)
+        return yaml.safe_load(fragment.ModuleDocFragment.DOCUMENTATION)['options']
+
+    def test_every_option_of_token_argument_spec_is_documented_as_it_is(self):
+        documented = self.fragment_options()
+        spec = token_argument_spec()
+        assert set(documented) == set(spec)
+        for name, option in spec.items():
+            assert documented[name]['type'] == option['type'], name
+            assert documented[name].get('default') == option.get('default'), name
+
+    def test_the_modules_take_their_token_options_from_the_fragment(self):
+        for name in ('copilot_models_info', 'copilot_usage_info'):
+            source = (REPO / 'library' / (name + '.py')).read_text()
+            doc = yaml.safe_load(source.split('DOCUMENTATION = r"""', 1)[1].split('"""', 1)[0])
+            assert doc['extends_documentation_fragment'] == ['copilot_token'], name
+            # documented once: a module repeating a shared option would drift from the fragment
+            assert not set(doc['options']) & set(token_argument_spec()), name
 
 
 class TestReadGithubToken:
@@ -482,7 +510,7 @@ class TestModels:
             headers = {k.lower(): v for k, v in request['headers'].items()}
             assert headers['editor-version'] == 'vscode/1.99.3'
             assert headers['x-custom-header'] == 'yes'
-            assert headers['editor-plugin-version'] == 'copilot-chat/0.26.7'
+            assert headers['editor-plugin-version'] == 'copilot-chat/0.68.0'
             assert 'must-not-be-used' not in headers['authorization']
 
     def test_missing_editor_version_is_an_http_error(self, sim):

@@ -3,14 +3,15 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import urllib.request
 
 import pytest
 
 # module_harness first: it puts the repo's module_utils/ and tests/ on the import paths.
-from module_harness import invoke, load_library_module
-from ansible.module_utils import copilot
+from module_harness import load_library_module, simulator_runner
+from ansible.module_utils.copilot.catalogue import normalize_model
 
 import copilot_sim
 from copilot_sim import (
@@ -36,15 +37,7 @@ def recorded(sim, path):
 @pytest.fixture
 def run(sim, capsys, monkeypatch):
     """Run the module's main() with args; returns (result, failed, raw stdout)."""
-    monkeypatch.setattr(copilot, 'MAX_BACKOFF', 0.0)  # no pauses between retries
-
-    def runner(check_mode=False, **args):
-        args.setdefault('github_api_url', sim.url)
-        args.setdefault('allow_insecure_http', True)  # the simulator speaks plain http
-        args.setdefault('timeout', 5)
-        return invoke(copilot_models_info, capsys, check_mode, **args)
-
-    return runner
+    return simulator_runner(copilot_models_info, sim, capsys, monkeypatch)
 
 
 def assert_no_secrets(out, *extra):
@@ -86,7 +79,7 @@ class TestSuccess:
         assert models['claude-haiku-4.5']['multiplier'] == 0.33 and models['claude-haiku-4.5']['premium'] is True
         assert models['gpt-5-mini']['reasoning_efforts'] == ['low', 'medium', 'high']
         assert models['claude-sonnet-4.5']['max_context_tokens'] == 144000
-        assert set(models['gpt-4.1']) == set(copilot.normalize_model({'id': 'x'}))
+        assert set(models['gpt-4.1']) == set(normalize_model({'id': 'x'}))
 
     def test_business_token_from_file(self, sim, run, tmp_path):
         path = tmp_path / 'access-token'
@@ -277,3 +270,212 @@ class TestFailures:
     def test_bad_numbers(self, sim, run, args, fragment):
         result, failed, out = run(github_token=INDIVIDUAL_TOKEN, **args)
         assert failed and fragment in result['msg']
+
+
+# --- the last good model list: an outage's stand-in ----------------------------------------
+
+OUTAGES = [
+    ({'path': '/copilot_internal/v2/token', 'status': 502}, 'server_error'),
+    ({'path': '/models', 'status': 503}, 'server_error'),
+    ({'path': '/models', 'malformed': True}, 'malformed'),
+]
+
+
+@pytest.fixture
+def last_good(sim, run, tmp_path, monkeypatch):
+    """A last good model list as tasks/last_good.yml writes it from a live answer; returns
+    (path, the live result)."""
+    # As on a host: warnings come back in the result (another test file may have loaded the controller's code).
+    import ansible.module_utils._internal as internal
+    monkeypatch.setattr(internal, 'is_controller', False)
+    path = tmp_path / 'models.last-good.json'
+    result, failed, out = run(github_token=INDIVIDUAL_TOKEN, last_good_path=str(path))
+    assert not failed and result['source'] == 'live' and result['fallback_reason'] == ''
+    record = dict(result['record'], local_url='http://127.0.0.1:4000')
+    path.write_text(json.dumps(record, indent=4, sort_keys=True) + '\n')
+    return path, result
+
+
+def warnings_of(result):
+    """The module's warnings (ansible-core 2.19 reports each as a dict holding the message)."""
+    return [w['event']['msg'] if isinstance(w, dict) else w for w in result.get('warnings') or []]
+
+
+def tamper(path, change):
+    """Rewrites the stored list through change(record)."""
+    record = json.loads(path.read_text())
+    change(record)
+    path.write_text(json.dumps(record))
+
+
+class TestLastGood:
+    def test_live_record_is_the_result(self, sim, last_good):
+        path, live = last_good
+        assert live['record']['discovery'] == dict((key, live[key]) for key in (
+            'models', 'model_ids', 'available_models', 'api_base', 'sku', 'individual'))
+        assert live['record']['query'] == {
+            'github_api_url': sim.url, 'api_base': '', 'headers': {}, 'include': ['*'], 'exclude': [],
+            'types': ['chat'], 'enabled_only': True, 'picker_only': True}
+
+    @pytest.mark.parametrize('fault, kind', OUTAGES, ids=['exchange-502', 'models-503', 'models-malformed'])
+    def test_outage_serves_the_same_answer(self, sim, run, last_good, fault, kind):
+        path, live = last_good
+        control(sim, 'POST', '/_sim/faults', fault)
+        result, failed, out = run(github_token=INDIVIDUAL_TOKEN, last_good_path=str(path), retries=0)
+        assert not failed, result
+        assert result['source'] == 'last_good'
+        assert result['fallback_reason'].startswith(kind + ': ')
+        assert result['copilot_token_expires_at'] is None
+        for key in ('models', 'model_ids', 'available_models', 'api_base', 'sku', 'individual', 'record'):
+            assert result[key] == live[key], key
+        # written again after the health gate, the file does not change
+        assert json.dumps(dict(result['record'], local_url='http://127.0.0.1:4000'), indent=4,
+                          sort_keys=True) + '\n' == path.read_text()
+        assert any(kind in warning and str(path) in warning and 'last good model list' in warning
+                   for warning in warnings_of(result))
+        assert_no_secrets(out)
+
+    def test_timeout_serves_the_last_good_list(self, sim, run, last_good):
+        path, live = last_good
+        control(sim, 'POST', '/_sim/faults', {'path': '/models', 'delay': 2.5})
+        result, failed, out = run(github_token=INDIVIDUAL_TOKEN, last_good_path=str(path), timeout=1, retries=0)
+        assert not failed and result['source'] == 'last_good'
+        assert result['fallback_reason'].startswith('timeout: ')
+
+    def test_check_mode(self, sim, run, last_good):
+        path, live = last_good
+        control(sim, 'POST', '/_sim/faults', {'path': '/models', 'status': 503})
+        result, failed, out = run(check_mode=True, github_token=INDIVIDUAL_TOKEN, last_good_path=str(path),
+                                  retries=0)
+        assert not failed and result['source'] == 'last_good' and result['changed'] is False
+
+    @pytest.mark.parametrize('token, kind', [(UNKNOWN_TOKEN, 'invalid_token'), (NO_COPILOT_TOKEN, 'no_copilot')])
+    def test_token_and_account_errors_never_fall_back(self, sim, run, last_good, token, kind):
+        path, live = last_good
+        result, failed, out = run(github_token=token, last_good_path=str(path))
+        assert failed and result['error_kind'] == kind
+        assert 'last good' not in result['msg']
+        assert_no_secrets(out)
+
+    def test_without_the_option_an_outage_fails(self, sim, run, last_good):
+        control(sim, 'POST', '/_sim/faults', {'path': '/models', 'status': 503})
+        result, failed, out = run(github_token=INDIVIDUAL_TOKEN, retries=0)
+        assert failed and result['error_kind'] == 'server_error' and 'last good' not in result['msg']
+
+    def test_missing_file_keeps_the_original_error(self, sim, run, tmp_path):
+        control(sim, 'POST', '/_sim/faults', {'path': '/copilot_internal/v2/token', 'status': 502})
+        path = tmp_path / 'none.json'
+        result, failed, out = run(github_token=INDIVIDUAL_TOKEN, last_good_path=str(path), retries=0)
+        assert failed and result['error_kind'] == 'server_error' and result['status'] == 502
+        assert 'answered HTTP 502' in result['msg']
+        assert result['msg'].endswith('(there is no last good model list at %s, so there is nothing to fall back to)'
+                                      % path)
+
+    @pytest.mark.parametrize('content, cause', [
+        ('{"query": ', 'is not valid JSON'),
+        ('[1, 2]', 'holds no model list'),
+        ('{"query": {}, "discovery": {"models": "gpt-4.1"}}', 'holds no model list'),
+        (b'\xff\xfe', 'cannot be read'),
+    ], ids=['truncated', 'a-list', 'models-not-a-list', 'not-utf8'])
+    def test_invalid_file_keeps_the_original_error(self, sim, run, tmp_path, content, cause):
+        control(sim, 'POST', '/_sim/faults', {'path': '/models', 'status': 503})
+        path = tmp_path / 'models.last-good.json'
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+        result, failed, out = run(github_token=INDIVIDUAL_TOKEN, last_good_path=str(path), retries=0)
+        assert failed and result['error_kind'] == 'server_error'
+        assert cause in result['msg'] and 'nothing to fall back to' in result['msg']
+
+    def test_unreadable_file_keeps_the_original_error(self, sim, run, tmp_path):
+        control(sim, 'POST', '/_sim/faults', {'path': '/models', 'status': 503})
+        path = tmp_path / 'a-directory'
+        path.mkdir()
+        result, failed, out = run(github_token=INDIVIDUAL_TOKEN, last_good_path=str(path), retries=0)
+        assert failed and 'cannot be read' in result['msg'] and 'nothing to fall back to' in result['msg']
+
+    def test_a_list_for_other_settings_is_not_used(self, sim, run, last_good):
+        path, live = last_good
+        control(sim, 'POST', '/_sim/faults', {'path': '/models', 'status': 503})
+        result, failed, out = run(github_token=INDIVIDUAL_TOKEN, last_good_path=str(path), retries=0,
+                                  include=['claude-*'])
+        assert failed and result['error_kind'] == 'server_error'
+        assert 'answers other settings' in result['msg']
+
+    def test_tampered_ids_are_filtered_like_live_ones(self, sim, run, last_good):
+        """An edited file gets the live list's checks: entries whose id is no plain name never become routes."""
+        path, live = last_good
+        hostile = ['*', '../etc', 'gpt-4.1\nmodel_list: []', "{{ lookup('pipe', 'id') }}", 'x' * 101, 7, None]
+
+        def add_hostile(record):
+            models = record['discovery']['models']
+            models.extend(dict(models[0], id=model_id) for model_id in hostile)
+            models.extend(['gpt-5', 42, None])  # not even a model
+            record['discovery']['available_models'].extend(hostile + [['a'], {'b': 1}])
+        tamper(path, add_hostile)
+        control(sim, 'POST', '/_sim/faults', {'path': '/models', 'status': 503})
+        result, failed, out = run(github_token=INDIVIDUAL_TOKEN, last_good_path=str(path), retries=0)
+        assert not failed and result['source'] == 'last_good'
+        assert result['model_ids'] == live['model_ids'] == DEFAULT_IDS
+        assert result['available_models'] == live['available_models']
+        skipped = [warning for warning in warnings_of(result) if warning.startswith('skipped ')]
+        assert skipped and '"*"' in skipped[0] and str(path) in skipped[0]
+
+    def test_tampered_fields_are_normalised_like_live_ones(self, sim, run, last_good):
+        path, live = last_good
+
+        def retype(record):
+            model = record['discovery']['models'][0]
+            model.update(max_output_tokens='1e400', multiplier='inf', premium='yes', name=['x'],
+                         policy_state='ENABLED', reasoning_efforts=[1, 'high'], supported_endpoints='/responses',
+                         mode='chat', bogus='dropped')
+        tamper(path, retype)
+        control(sim, 'POST', '/_sim/faults', {'path': '/models', 'status': 503})
+        result, failed, out = run(github_token=INDIVIDUAL_TOKEN, last_good_path=str(path), retries=0)
+        assert not failed
+        model = result['models'][0]
+        assert set(model) == set(live['models'][0])
+        assert model['max_output_tokens'] is None and model['multiplier'] is None
+        assert model['premium'] is True and model['name'] == model['id']
+        assert model['policy_state'] == 'enabled' and model['reasoning_efforts'] == ['high']
+        assert model['supported_endpoints'] == ['/responses'] and model['mode'] == 'responses'
+
+    def test_filters_apply_to_the_stored_list(self, sim, run, last_good):
+        """A disabled or hidden entry slipped into the file is filtered out as a live one would be."""
+        path, live = last_good
+
+        def hide(record):
+            models = record['discovery']['models']
+            models[0]['policy_state'] = 'disabled'
+            models[1]['picker_enabled'] = False
+        tamper(path, hide)
+        control(sim, 'POST', '/_sim/faults', {'path': '/models', 'status': 503})
+        result, failed, out = run(github_token=INDIVIDUAL_TOKEN, last_good_path=str(path), retries=0)
+        assert not failed and result['model_ids'] == DEFAULT_IDS[2:]
+
+    @pytest.mark.parametrize('api_base', ['file:///etc/passwd', 'http://', ['x'], None],
+                             ids=['file-url', 'no-host', 'a-list', 'missing'])
+    def test_tampered_api_base_is_refused(self, sim, run, last_good, api_base):
+        path, live = last_good
+        tamper(path, lambda record: record['discovery'].update(api_base=api_base))
+        control(sim, 'POST', '/_sim/faults', {'path': '/models', 'status': 503})
+        result, failed, out = run(github_token=INDIVIDUAL_TOKEN, last_good_path=str(path), retries=0)
+        assert failed and result['error_kind'] == 'server_error'
+        assert 'must be an https:// URL' in result['msg'] and 'nothing to fall back to' in result['msg']
+
+    def test_plain_http_api_base_needs_the_same_permission(self, sim, run, last_good):
+        path, live = last_good
+        control(sim, 'POST', '/_sim/faults', {'path': '/models', 'status': 503})
+        # the exchange itself runs over the simulator's plain http: take it out of the picture
+        result, failed, out = run(github_token=INDIVIDUAL_TOKEN, last_good_path=str(path), retries=0,
+                                  api_base=live['api_base'])
+        assert failed and 'answers other settings' in result['msg']
+
+    def test_no_model_left_is_nothing_to_fall_back_to(self, sim, run, last_good):
+        path, live = last_good
+        tamper(path, lambda record: record['discovery'].update(models=[dict(m, id='*') for m in
+                                                                     record['discovery']['models']]))
+        control(sim, 'POST', '/_sim/faults', {'path': '/models', 'status': 503})
+        result, failed, out = run(github_token=INDIVIDUAL_TOKEN, last_good_path=str(path), retries=0)
+        assert failed and 'holds no model that passes' in result['msg']

@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""Tests for library/copilot_usage_info.py and copilot.parse_usage, against the simulator."""
+"""Tests for library/copilot_usage_info.py and module_utils/copilot/usage.py, against the simulator."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import datetime
 import pytest
 
 # module_harness first: it puts the repo's module_utils/ and tests/ on the import paths.
-from module_harness import invoke, load_library_module
-from ansible.module_utils import copilot
+from module_harness import load_library_module, simulator_runner
+from ansible.module_utils.copilot.endpoints import CopilotClient, api_base
+from ansible.module_utils.copilot.usage import parse_usage
 
 import copilot_sim
 from copilot_sim import BUSINESS_TOKEN, INDIVIDUAL_TOKEN, NO_COPILOT_TOKEN, UNKNOWN_TOKEN
@@ -24,15 +25,7 @@ def control(sim, method, path, body=None):
 
 @pytest.fixture
 def run(sim, capsys, monkeypatch):
-    monkeypatch.setattr(copilot, 'MAX_BACKOFF', 0.0)
-
-    def runner(check_mode=False, **args):
-        args.setdefault('github_api_url', sim.url)
-        args.setdefault('allow_insecure_http', True)  # the simulator speaks plain http
-        args.setdefault('timeout', 5)
-        return invoke(copilot_usage_info, capsys, check_mode, **args)
-
-    return runner
+    return simulator_runner(copilot_usage_info, sim, capsys, monkeypatch)
 
 
 def next_month_first():
@@ -72,9 +65,9 @@ def test_used_quota_from_a_token_file(sim, run, tmp_path):
 
 def test_premium_use_through_copilot_shows_up(sim, run):
     before, _, _ = run(github_token=INDIVIDUAL_TOKEN)
-    client = copilot.CopilotClient(github_api_url=sim.url, allow_insecure_http=True)
+    client = CopilotClient(github_api_url=sim.url, allow_insecure_http=True)
     exchanged = client.exchange_token(INDIVIDUAL_TOKEN)
-    client.request_json('POST', copilot.api_base(exchanged, True) + '/chat/completions', token=exchanged['token'],
+    client.request_json('POST', api_base(exchanged, True) + '/chat/completions', token=exchanged['token'],
                         auth_scheme='Bearer', data={'model': 'claude-opus-4.1',
                                                     'messages': [{'role': 'user', 'content': 'hi'}]})
     after, _, _ = run(github_token=INDIVIDUAL_TOKEN)
@@ -125,23 +118,23 @@ def test_check_mode_and_no_exchange(sim, run):
 
 class TestParseUsage:
     def test_unlimited_and_missing(self):
-        parsed = copilot.parse_usage({'copilot_plan': 'enterprise', 'quota_reset_date_utc': 'x', 'quota_snapshots': {
+        parsed = parse_usage({'copilot_plan': 'enterprise', 'quota_reset_date_utc': 'x', 'quota_snapshots': {
             'premium_interactions': {'unlimited': True, 'entitlement': 0, 'remaining': 0, 'percent_remaining': 100}}})
         premium = parsed['premium_interactions']
         assert premium['unlimited'] is True and premium['used'] is None and premium['percent_used'] is None
         assert parsed['quota_reset_date'] is None
 
     def test_old_answer_without_snapshots(self):
-        parsed = copilot.parse_usage({'copilot_plan': 'individual', 'limited_user_reset_date': '2026-12-01T00:00:00Z'})
+        parsed = parse_usage({'copilot_plan': 'individual', 'limited_user_reset_date': '2026-12-01T00:00:00Z'})
         assert parsed['quotas'] == {} and parsed['premium_interactions'] is None
         assert parsed['quota_reset_date'] == '2026-12-01'
 
     def test_percent_computed_when_absent(self):
-        parsed = copilot.parse_usage({'quota_snapshots': {'premium_interactions': {'entitlement': 300,
+        parsed = parse_usage({'quota_snapshots': {'premium_interactions': {'entitlement': 300,
                                                                                    'quota_remaining': 75}}})
         assert parsed['premium_interactions']['percent_used'] == 75.0
         assert parsed['premium_interactions']['used'] == 225
 
     def test_garbage(self):
-        assert copilot.parse_usage(None)['plan'] is None
-        assert copilot.parse_usage({'quota_snapshots': []})['quotas'] == {}
+        assert parse_usage(None)['plan'] is None
+        assert parse_usage({'quota_snapshots': []})['quotas'] == {}

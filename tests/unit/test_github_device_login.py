@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""Tests for library/github_device_login.py and the device flow in module_utils/copilot.py, against the simulator."""
+"""Tests for library/github_device_login.py and module_utils/copilot/device_flow.py, against the simulator."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import pytest
 
 # module_harness first: it puts the repo's module_utils/ and tests/ on the import paths.
 from module_harness import invoke, load_library_module
-from ansible.module_utils import copilot
+from ansible.module_utils.copilot.device_flow import (
+    DEFAULT_CLIENT_ID, DEVICE_GRANT_TYPE, SLOW_DOWN_STEP, DeviceFlowClient)
+from ansible.module_utils.copilot.endpoints import CopilotClient
 
 import copilot_sim
 
@@ -64,7 +66,7 @@ class TestStart:
         assert result['interval'] == 1 and result['expires_in'] == 899
         assert len(result['device_code']) == 40
         sent = control(sim, 'GET', '/_sim/requests?path=/login/device/code')['requests'][-1]
-        assert sent['body'] == {'client_id': copilot.DEFAULT_CLIENT_ID, 'scope': 'read:user'}
+        assert sent['body'] == {'client_id': DEFAULT_CLIENT_ID, 'scope': 'read:user'}
         assert sent['headers']['accept'] == 'application/json'
         # the code is listed on the page the user opens
         assert result['user_code'] in control_page(sim)
@@ -78,7 +80,7 @@ class TestStart:
         assert failed
         assert result['error_kind'] == 'bad_client_id'
         assert result['status'] == 404
-        assert 'Iv1.0000000000000000' in result['msg'] and copilot.DEFAULT_CLIENT_ID in result['msg']
+        assert 'Iv1.0000000000000000' in result['msg'] and DEFAULT_CLIENT_ID in result['msg']
 
     def test_unreachable_github(self, run):
         result, failed, out = run(step='start', github_url='http://127.0.0.1:9')
@@ -103,10 +105,10 @@ class TestPoll:
         token = result['access_token']
         assert token.startswith('gho_')
         # the token is a real sign-in: it has a Copilot seat
-        exchanged = copilot.CopilotClient(github_api_url=sim.url, allow_insecure_http=True).exchange_token(token)
+        exchanged = CopilotClient(github_api_url=sim.url, allow_insecure_http=True).exchange_token(token)
         assert exchanged['individual'] is True
         sent = control(sim, 'GET', '/_sim/requests?path=/login/oauth/access_token')['requests']
-        assert [r['body']['grant_type'] for r in sent] == [copilot.DEVICE_GRANT_TYPE] * 2
+        assert [r['body']['grant_type'] for r in sent] == [DEVICE_GRANT_TYPE] * 2
 
     def test_pending_slow_down_success_honours_the_new_interval(self, fast_sim, run):
         # The simulator enforces the interval: a poll sooner than 5 s after slow_down would earn
@@ -118,7 +120,7 @@ class TestPoll:
         assert not failed, result
         assert result['polls'] == 3
         assert result['slow_downs'] == 1
-        assert result['interval'] == copilot.SLOW_DOWN_STEP
+        assert result['interval'] == SLOW_DOWN_STEP
 
     def test_expired_code_says_start_over(self, fast_sim, run):
         script(fast_sim, 'authorization_pending', 'expired_token')
@@ -180,7 +182,7 @@ class TestClientWaits:
                                                               'success'], 'enforce_interval': False})
         control(fast_sim, 'POST', '/_sim/config', {'device_interval': 2})
         waits = []
-        client = copilot.CopilotClient(sleep=waits.append, allow_insecure_http=True)
+        client = DeviceFlowClient(sleep=waits.append, allow_insecure_http=True)
         started = client.start_device_flow(fast_sim.url)
         signed_in = client.poll_device_flow(started['device_code'], fast_sim.url, interval=started['interval'],
                                             expires_in=started['expires_in'])
@@ -188,7 +190,7 @@ class TestClientWaits:
         assert signed_in['slow_downs'] == 2 and signed_in['interval'] == 12
 
     def test_a_longer_interval_from_github_wins(self):
-        class Client(copilot.CopilotClient):
+        class Client(DeviceFlowClient):
             answers = [{'error': 'slow_down', 'interval': 30}, {'access_token': 'gho_' + 'x' * 36}]
 
             def request_json(self, *args, **kwargs):

@@ -9,7 +9,8 @@ import pathlib
 import subprocess
 import sys
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
+from constants import REPO
+
 BIN = pathlib.Path(sys.executable).parent
 
 

@@ -10,6 +10,7 @@ import sys
 
 import pytest
 import yaml
+from ansible.parsing.vault import VaultLib, VaultSecret
 
 import copilot_sim
 
@@ -46,13 +47,15 @@ def account(sim, login):
     return token
 
 
-def login(inventory, token, host):
+def login(inventory, token, host, vault=True, verbose=False):
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("ANSIBLE_", "MOLECULE_")) and key not in ("GH_TOKEN", "GITHUB_TOKEN")}
-    env.update(ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1", GH_TOKEN=token,
-               ANSIBLE_VAULT_PASSWORD_FILE=str(inventory.parent / "vault-pass"))
+    env.update(ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1", GH_TOKEN=token)
+    if vault:
+        env.update(ANSIBLE_VAULT_PASSWORD_FILE=str(inventory.parent / "vault-pass"))
     done = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(inventory / "hosts.yml"),
-                           str(REPO / "playbooks" / "login.yml"), "-e", "litellm_copilot_login_host=" + host],
+                           str(REPO / "playbooks" / "login.yml"), "-e", "litellm_copilot_login_host=" + host]
+                          + (["-vvv"] if verbose else []),
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     return done.returncode, done.stdout + done.stderr
 
@@ -87,4 +90,34 @@ def test_a_host_name_that_leaves_host_vars_is_refused(sim, inventory):
     code, output = login(inventory, account(sim, "octocat"), ESCAPING_HOST)
     assert code != 0
     assert 'Host name "../escaped" is not a plain name' in output
+    assert token_files(inventory.parent) == []
+
+
+def test_the_token_is_in_no_output_and_decrypts_from_the_file(sim, inventory):
+    token = account(sim, "octocat")
+    code, output = login(inventory, token, "devvm", verbose=True)
+    assert code == 0, output
+    assert token not in output
+    text = (inventory / "host_vars" / "devvm" / "copilot_token.yml").read_text()
+    assert token not in text
+    password = (inventory.parent / "vault-pass").read_text().strip()
+    ciphertext = yaml.load(text, Loader=VaultLoader)["litellm_copilot_github_token"]
+    assert VaultLib([("default", VaultSecret(password.encode()))]).decrypt(ciphertext.encode()).decode() == token
+
+
+def test_without_a_vault_password_nothing_is_asked_or_written(sim, inventory):
+    code, output = login(inventory, account(sim, "octocat"), "devvm", vault=False)
+    assert code != 0
+    assert "No vault password to encrypt the token with" in output
+    assert "Check the token" not in output  # refused before the token is even checked
+    assert token_files(inventory.parent) == []
+
+
+def test_a_file_that_would_override_the_token_is_refused_first(sim, inventory):
+    host_vars = inventory / "host_vars" / "devvm"
+    host_vars.mkdir(parents=True)
+    (host_vars / "main.yml").write_text("litellm_copilot_github_token: plain\n")
+    code, output = login(inventory, account(sim, "octocat"), "devvm")
+    assert code != 0
+    assert "main.yml also set litellm_copilot_github_token" in output and "Check the token" not in output
     assert token_files(inventory.parent) == []

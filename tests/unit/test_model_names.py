@@ -1,4 +1,4 @@
-"""The role's model-name filters (roles/litellm_copilot/filter_plugins/copilot_names.py): the names
+"""The role's model names (roles/litellm_copilot/filter_plugins/copilot_config.py): the names
 Claude Code uses, user aliases, route preferences and per-model rpm caps."""
 import importlib.util
 import pathlib
@@ -9,8 +9,8 @@ from ansible.errors import AnsibleFilterError
 from copilot_sim.catalog import default_models
 
 PLUGIN = (pathlib.Path(__file__).resolve().parents[2]
-          / "roles" / "litellm_copilot" / "filter_plugins" / "copilot_names.py")
-_spec = importlib.util.spec_from_file_location("copilot_names", PLUGIN)
+          / "roles" / "litellm_copilot" / "filter_plugins" / "copilot_config.py")
+_spec = importlib.util.spec_from_file_location("copilot_config", PLUGIN)
 names = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(names)
 
@@ -102,6 +102,6 @@ def test_rpm_overrides(model_id, expected):
 
 
 def test_filters_are_registered():
+    # The names, rpm caps and quota fallback are worked out inside the builders; Jinja calls only these.
     assert set(names.FilterModule().filters()) == {
-        "copilot_aliases", "copilot_dated_patterns", "copilot_served_names", "copilot_pick", "copilot_rpm",
-        "copilot_quota_fallback", "copilot_quota_fallbacks"}
+        "copilot_proxy_config", "copilot_served_names", "copilot_client_models", "copilot_client_configs"}

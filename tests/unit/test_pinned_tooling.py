@@ -3,10 +3,10 @@
 what the readable files ask for, at the same versions, with a hash for every package."""
 
 import json
-import pathlib
 import re
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
+from constants import REPO
+
 REQUIREMENT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?==([^\s;\\]+)")
 
 

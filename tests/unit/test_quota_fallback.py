@@ -1,5 +1,5 @@
 """The quota fallback: which included model answers once the premium allowance is spent
-(filter_plugins/copilot_names.py) and the gate that keeps every other error from falling back
+(filter_plugins/copilot_config.py) and the gate that keeps every other error from falling back
 (files/copilot_quota.py)."""
 import importlib.util
 import pathlib
@@ -19,7 +19,7 @@ def _load(name, path):
     return module
 
 
-names = _load("copilot_names", ROLE / "filter_plugins" / "copilot_names.py")
+names = _load("copilot_config", ROLE / "filter_plugins" / "copilot_config.py")
 gate = _load("copilot_quota", ROLE / "files" / "copilot_quota.py")
 
 # The simulator's default picker-visible chat models, shaped like copilot_models_info returns them.

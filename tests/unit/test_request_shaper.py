@@ -4,12 +4,11 @@ message shapes the three APIs send: who started the request (Copilot bills a pre
 
 import copy
 import importlib.util
-import pathlib
 
 import pytest
+from constants import ROLE_FILES
 
-SHAPER_FILE = (pathlib.Path(__file__).resolve().parents[2]
-               / "roles" / "litellm_copilot" / "files" / "copilot_shaper.py")
+SHAPER_FILE = ROLE_FILES / "copilot_shaper.py"
 
 
 def _load_shaper():

@@ -110,6 +110,21 @@ def test_no_summary_for_other_playbooks(tmp_path):
     assert "ROLLOUT SUMMARY" not in result.stdout
 
 
+def test_no_summary_for_the_status_report(tmp_path):
+    # playbooks/status.yml runs the role's read-only status entry point: that is no rollout
+    (tmp_path / "roles/litellm_copilot/tasks").mkdir(parents=True)
+    (tmp_path / "roles/litellm_copilot/tasks/status.yml").write_text(
+        "- {name: Read, ansible.builtin.set_fact: {_litellm_copilot_status_row: {host: x}}}\n")
+    (tmp_path / "hosts.yml").write_text("localhost:\n")
+    (tmp_path / "status.yml").write_text(
+        "- name: Status\n  hosts: localhost\n  gather_facts: false\n"
+        "  tasks:\n    - {name: Read, ansible.builtin.import_role: {name: litellm_copilot, tasks_from: status}}\n")
+    result = run_playbook(tmp_path, "status.yml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "TASK [litellm_copilot : Read]" in result.stdout
+    assert "ROLLOUT SUMMARY" not in result.stdout
+
+
 def lock_for_default_version():
     defaults = yaml.safe_load((ROLE / "defaults/main.yml").read_text())
     return ROLE / "files/locks" / ("litellm-%s.txt" % defaults["litellm_copilot_version"])

@@ -5,11 +5,9 @@ child process that gets a real socket as descriptor 3, the way systemd passes it
 import socket
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-
-LAUNCHER_DIR = Path(__file__).resolve().parents[2] / "roles/litellm_copilot/files"
+from constants import ROLE_FILES as LAUNCHER_DIR
 
 # In the child: descriptor 3 is the passed socket; LISTEN_PID names the child itself unless told.
 CHILD = """

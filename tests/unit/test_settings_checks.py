@@ -10,15 +10,14 @@ import sys
 
 import pytest
 import yaml
+from constants import REPO, ROLE, ROLE_DEFAULTS
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-ROLE = REPO / "roles" / "litellm_copilot"
 _spec = importlib.util.spec_from_file_location("copilot_settings", ROLE / "filter_plugins" / "copilot_settings.py")
 settings = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(settings)
 
 OWNED = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())["_litellm_copilot_owned_environment"]
-DEFAULTS = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+DEFAULTS = yaml.safe_load(ROLE_DEFAULTS.read_text())
 CHECKED = sorted(set(DEFAULTS) & {
     "litellm_copilot_listen_host", "litellm_copilot_port", "litellm_copilot_num_workers",
     "litellm_copilot_health_timeout", "litellm_copilot_http_timeout", "litellm_copilot_master_key",

@@ -1,13 +1,18 @@
 # -*- coding: utf-8 -*-
-"""The fleet table of playbooks/status.yml, rendered from rows like the ones the playbook builds
-(the integration test renders it through ansible-playbook against a real host)."""
+"""The fleet table of playbooks/status.yml and the one table formatter behind every report
+(roles/litellm_copilot/filter_plugins/copilot_report.py), from rows like the ones the role's status
+entry point builds (the integration test renders it through ansible-playbook against a real host)."""
 
+import importlib.util
 import re
 from pathlib import Path
 
-import jinja2
+import pytest
 
-TEMPLATE = Path(__file__).resolve().parents[2] / 'playbooks' / 'templates' / 'status_table.j2'
+REPORT = Path(__file__).resolve().parents[2] / 'roles' / 'litellm_copilot' / 'filter_plugins' / 'copilot_report.py'
+_spec = importlib.util.spec_from_file_location('copilot_report', REPORT)
+report = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(report)
 
 PREMIUM = {'unlimited': False, 'entitlement': 300, 'used': 13, 'remaining': 287, 'percent_used': 4.3,
            'percent_remaining': 95.7, 'overage_count': 0, 'overage_permitted': False}
@@ -22,9 +27,7 @@ def row(host, **fields):
 
 
 def render(rows):
-    # the options Ansible's template lookup uses
-    env = jinja2.Environment(trim_blocks=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
-    return env.from_string(TEMPLATE.read_text()).render(_litellm_copilot_status_rows=rows).splitlines()
+    return report.status_table(rows).splitlines()
 
 
 def cells(line):
@@ -67,3 +70,74 @@ def test_one_aligned_row_per_host_sorted():
 def test_empty_fleet_is_just_the_header():
     lines = render([])
     assert len(lines) == 2 and lines[0].startswith('host')
+
+
+# --------------------------------------------------------------------------- the one formatter
+
+def test_table_aligns_columns_under_a_rule_without_trailing_spaces():
+    text = report.format_table(('name', 'n', 'note'), [('a', 10, ''), ('longer', 2, 'x')])
+    assert text.endswith('\n')
+    assert text.splitlines() == ['name    n   note',
+                                 '------  --  ----',
+                                 'a       10',
+                                 'longer  2   x']
+
+
+def test_table_clips_only_the_last_cell():
+    text = report.format_table(('a', 'b'), [('x' * 30, 'word ' * 100)], last_cell_max=40)
+    row = text.splitlines()[2]
+    assert row.startswith('x' * 30 + '  word')
+    assert row.endswith('...') and len(row.split('  ', 1)[1]) <= 40
+
+
+def test_a_long_github_error_is_clipped_in_the_status_table():
+    lines = render([row('devvm-net', token='unreachable', token_error='refused ' * 100, plan=None,
+                        premium_interactions=None)])
+    assert lines[2].endswith('...') and len(cells(lines[2])[-1]) <= 200
+
+
+# --------------------------------------------------------------------------- one host's row
+
+UP = {'status': 200, 'json': {'status': 'connected', 'litellm_version': '1.106.2'}}
+MODELS = {'status': 200, 'json': {'data': [{'id': 'gpt-5'}, {'id': 'claude-sonnet-4.5'}]}}
+USAGE = {'copilot': {}, 'login': 'someone', 'plan': 'individual', 'premium_interactions': PREMIUM,
+         'quota_reset_date': '2026-12-01'}
+SKIPPED = {'skipped': True, 'changed': False}
+
+
+def test_row_of_a_healthy_host():
+    built = report.status_row(UP, 'devvm-a', 'http://127.0.0.1:4000', {'stdout': '1.106.2'}, MODELS, USAGE)
+    assert built == row('devvm-a', url='http://127.0.0.1:4000', models=['claude-sonnet-4.5', 'gpt-5'])
+
+
+def test_row_of_an_unreachable_host_says_so_and_keeps_no_stale_values():
+    built = report.status_row({'unreachable': True, 'msg': 'ssh: no route'}, 'devvm-b', 'http://127.0.0.1:4000',
+                              SKIPPED, SKIPPED, SKIPPED)
+    assert built['proxy'] == 'unreachable' and built['reachable'] is False and built['token'] == 'unknown'
+    assert built['models'] == [] and built['litellm_version'] is None and built['plan'] is None
+    assert report.status_table([built]).splitlines()[2].endswith('host unreachable')
+
+
+@pytest.mark.parametrize('usage, token, problem', [
+    ({'failed': True, 'error_kind': 'invalid_token', 'msg': 'GitHub token is invalid or revoked (HTTP 401)'},
+     'invalid_token', 'GitHub token invalid or revoked: run playbooks/login.yml'),
+    ({'failed': True, 'error_kind': 'timeout', 'msg': 'timed out'}, 'timeout', 'GitHub: timed out'),
+])
+def test_row_of_a_host_whose_token_fails_names_the_cause(usage, token, problem):
+    built = report.status_row(UP, 'devvm-c', 'u', {'stdout': '1.106.2'}, MODELS, usage)
+    assert built['token'] == token and built['token_error'] == usage['msg']
+    assert built['plan'] is None and built['premium_interactions'] is None and built['login'] is None
+    assert report.status_table([built]).splitlines()[2].endswith(problem)
+
+
+def test_row_of_a_host_whose_proxy_is_down():
+    built = report.status_row({'status': -1, 'msg': 'Connection refused'}, 'devvm-d', 'u', {'stdout': ''},
+                              SKIPPED, USAGE)
+    assert built['proxy'] == 'down' and built['proxy_error'] == 'Connection refused'
+    assert built['models'] == [] and built['litellm_version'] is None
+    assert cells(report.status_table([built]).splitlines()[2])[3] == '-'
+
+
+def test_rows_come_from_the_hosts_that_built_one():
+    hostvars = {'a': {'_litellm_copilot_status_row': {'host': 'a'}}, 'b': {}, 'c': {'_litellm_copilot_status_row': {'host': 'c'}}}
+    assert report.status_rows(hostvars, ['c', 'b', 'a']) == [{'host': 'c'}, {'host': 'a'}]

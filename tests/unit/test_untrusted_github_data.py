@@ -12,8 +12,12 @@ import pytest
 
 # module_harness first: it puts the repo's module_utils/ and tests/ on the import paths.
 from module_harness import invoke, load_library_module
-from ansible.module_utils import copilot
-from ansible.module_utils.copilot import CopilotClient, CopilotError, api_base, split_model_ids
+from ansible.module_utils.copilot.catalogue import normalize_model, split_model_ids
+from ansible.module_utils.copilot.endpoints import CopilotClient, api_base
+from ansible.module_utils.copilot.errors import CopilotError
+from ansible.module_utils.copilot import http as copilot_http
+from ansible.module_utils.copilot.http import MAX_BODY_BYTES, require_secure_url
+from ansible.module_utils.copilot.usage import parse_usage
 
 import copilot_sim
 from copilot_sim import INDIVIDUAL_TOKEN
@@ -43,7 +47,7 @@ def chat_entry(model_id):
 @pytest.fixture
 def run(sim, capsys, monkeypatch):
     """Runs a module's main() against the simulator; returns (result, failed, raw stdout)."""
-    monkeypatch.setattr(copilot, 'MAX_BACKOFF', 0.0)
+    monkeypatch.setattr(copilot_http, 'MAX_BACKOFF', 0.0)
 
     def runner(module, check_mode=False, **args):
         if module is not github_device_login:
@@ -113,23 +117,23 @@ class TestRobustness:
         assert failed and result['error_kind'] == 'malformed' and 'NaN' in result['msg']
 
     def test_numbers_given_as_strings_do_not_crash(self):
-        model = copilot.normalize_model({'id': 'm', 'capabilities': {'limits': {'max_prompt_tokens': '1e400'}},
+        model = normalize_model({'id': 'm', 'capabilities': {'limits': {'max_prompt_tokens': '1e400'}},
                                          'billing': {'multiplier': 'inf'}})
         assert model['max_prompt_tokens'] is None and model['multiplier'] is None
-        usage = copilot.parse_usage({'quota_snapshots': {'chat': {'entitlement': '1e400', 'remaining': 'inf'}}})
+        usage = parse_usage({'quota_snapshots': {'chat': {'entitlement': '1e400', 'remaining': 'inf'}}})
         assert usage['quotas']['chat']['entitlement'] is None and usage['quotas']['chat']['remaining'] is None
 
     def test_an_oversized_body_is_malformed(self, sim, run):
-        padding = 'x' * (copilot.MAX_BODY_BYTES + 1024)
+        padding = 'x' * (MAX_BODY_BYTES + 1024)
         control(sim, 'POST', '/_sim/faults', {'path': '/models', 'status': 200,
                                               'body': json.dumps({'data': [], 'padding': padding})})
         result, failed, out = run(copilot_models_info, github_token=INDIVIDUAL_TOKEN)
         assert failed and result['error_kind'] == 'malformed'
-        assert 'larger than %d bytes' % copilot.MAX_BODY_BYTES in result['msg']
+        assert 'larger than %d bytes' % MAX_BODY_BYTES in result['msg']
         assert len(out) < 10000  # the body is not echoed
 
     def test_the_cap_is_a_few_megabytes(self):
-        assert 1024 * 1024 <= copilot.MAX_BODY_BYTES <= 16 * 1024 * 1024
+        assert 1024 * 1024 <= MAX_BODY_BYTES <= 16 * 1024 * 1024
 
 
 # --------------------------------------------------------------------------- plain http (finding 11)
@@ -171,7 +175,7 @@ class TestPlainHttp:
     @pytest.mark.parametrize('url', ['file:///etc/passwd', 'ftp://example.com', 'https://', 'http//x', 'api.github.com'])
     def test_other_schemes_are_refused_even_when_http_is_allowed(self, url):
         with pytest.raises(CopilotError) as err:
-            copilot.require_secure_url(url, 'github_api_url', allow_insecure_http=True)
+            require_secure_url(url, 'github_api_url', allow_insecure_http=True)
         assert err.value.kind == 'insecure_url'
 
     def test_the_client_refuses_every_http_request_by_default(self, sim):

@@ -1,7 +1,11 @@
 """The controller's wheelhouse build (roles/litellm_copilot/files/download_wheels.py): it takes the
-target's versions only as plain versions, and records the sha256 of every tar it builds."""
+target's versions only as plain versions, and records the sha256 of every tar it builds. The cache's
+seal (files/sealed_tar.py), which wheelhouses and packed virtualenvs share: a tar that changed since
+it was sealed is refused, by name."""
 import base64
 import hashlib
+import io
+import json
 import subprocess
 import sys
 import tarfile
@@ -11,6 +15,7 @@ from pathlib import Path
 import pytest
 
 SCRIPT = Path(__file__).resolve().parents[2] / "roles/litellm_copilot/files/download_wheels.py"
+SEAL = SCRIPT.parent / "sealed_tar.py"
 GOOD = {"--python": "3.11.2", "--glibc": "2.36", "--arch": "x86_64"}
 
 
@@ -95,3 +100,54 @@ def test_a_wheel_the_lock_does_not_hash_builds_nothing(tmp_path):
     assert done.returncode != 0
     assert "DO NOT MATCH THE HASHES" in done.stderr + done.stdout
     assert list(cache.iterdir()) == []
+
+
+def sealed_tar(*args):
+    return subprocess.run([sys.executable, str(SEAL), *map(str, args)], capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture
+def sealed(tmp_path):
+    """A tar sealed into a cache: moved into place from its work file, its sha256 next to it."""
+    part = tmp_path / ".venv-test.tar.host-1"
+    with tarfile.open(part, "w") as tar:
+        info = tarfile.TarInfo("venv/bin/python")
+        info.size = 4
+        tar.addfile(info, io.BytesIO(b"\x7fELF"))
+    digest = hashlib.sha256(part.read_bytes()).hexdigest()
+    done = sealed_tar("seal", part, tmp_path / "venv-test.tar")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {str(tmp_path / "venv-test.tar"): digest}
+    assert not part.exists()
+    assert (tmp_path / "venv-test.tar.sha256").read_text() == "%s  venv-test.tar\n" % digest
+    return tmp_path / "venv-test.tar", digest
+
+
+def test_a_sealed_tar_passes_the_check_with_its_sha256(sealed):
+    tar, digest = sealed
+    done = sealed_tar("check", tar)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {str(tar): digest}
+
+
+def test_a_tar_changed_after_its_seal_is_refused_by_name(sealed):
+    """A file added to the cached tar after it was sealed: the check fails, names the tar and the
+    sha256, and prints no sha256 a host could use."""
+    tar, _ = sealed
+    with tarfile.open(tar, "a") as packed:
+        info = tarfile.TarInfo("venv/planted.pth")
+        info.size = 6
+        packed.addfile(info, io.BytesIO(b"import"))
+    done = sealed_tar("check", tar)
+    assert done.returncode != 0
+    assert str(tar) in done.stderr and "sha256" in done.stderr
+    assert done.stdout == ""
+
+
+@pytest.mark.parametrize("missing", ["tar", "sidecar"])
+def test_a_tar_without_its_seal_or_a_seal_without_its_tar_is_refused(sealed, missing):
+    tar, _ = sealed
+    (tar if missing == "tar" else tar.with_name(tar.name + ".sha256")).unlink()
+    done = sealed_tar("check", tar)
+    assert done.returncode != 0
+    assert str(tar) in done.stderr and "sha256" in done.stderr

@@ -10,10 +10,9 @@ The lock (scripts/lock-requirements.sh) pins every package with the hashes of al
 pip refuses anything else, whichever index or mirror the controller's pip configuration names.
 
 With --tar it builds the whole wheelhouse: the wheels and their list (wheelhouse.txt) in one tar,
-and the tar's sha256 in TAR.sha256 (sha256sum's format), which the role checks before every copy.
-Both are written in a private temporary directory next to TAR and renamed into place, the tar
-first: a sidecar is only ever next to the complete tar it describes, and concurrent builds for the
-same target never see (or leave) a half-written wheelhouse.
+sealed with its sha256 in TAR.sha256 (sealed_tar.py), which the role checks before every copy.
+The tar is built in a private temporary directory next to TAR and renamed into place: concurrent
+builds for the same target never see (or leave) a half-written wheelhouse.
 
 The target's versions come from the host, which the controller does not trust: each must match a
 strict pattern (the role checks them too), and they only ever travel as arguments, never as shell.
@@ -21,7 +20,6 @@ strict pattern (the role checks them too), and they only ever travel as argument
 usage: download_wheels.py --python 3.11.2 --arch x86_64 --glibc 2.36 --lock LOCKFILE (--dest DIR | --tar TAR)
 """
 import argparse
-import hashlib
 import os
 import re
 import shutil
@@ -31,6 +29,8 @@ import tempfile
 
 from pip._internal.cli.main import main as pip_main
 from pip._vendor.packaging import markers
+
+from sealed_tar import seal  # next to this script, which is on sys.path when it runs
 
 
 def target_markers(python, arch):
@@ -89,14 +89,6 @@ def download(args, dest):
     return pip_main(pip_args)
 
 
-def sha256_of(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def build_tar(args):
     """Downloads the wheelhouse and packs it into args.tar, with its sha256 next to it."""
     cache = os.path.dirname(os.path.abspath(args.tar))
@@ -116,11 +108,7 @@ def build_tar(args):
         with tarfile.open(packed, "w", format=tarfile.GNU_FORMAT) as tar:
             for name in names + ["wheelhouse.txt"]:
                 tar.add(os.path.join(wheels, name), arcname=name, recursive=False)
-        sidecar = os.path.join(work, "wheelhouse.tar.sha256")
-        with open(sidecar, "w", encoding="utf-8") as stream:
-            stream.write("%s  %s\n" % (sha256_of(packed), os.path.basename(args.tar)))
-        os.replace(packed, args.tar)
-        os.replace(sidecar, args.tar + ".sha256")
+        seal(packed, args.tar)
         return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -1,0 +1,356 @@
+# -*- coding: utf-8 -*-
+# Copyright: litellm-copilot maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The LiteLLM proxy config and the client configs, built as data from the discovered models.
+
+Copilot names Claude models with dots (``claude-sonnet-4.5``); Claude Code and the Anthropic
+SDKs use dashes (``claude-sonnet-4-5``), dated names (``claude-sonnet-4-5-20250929``) and
+versionless families. The functions here work out, once per host, every name the proxy serves,
+the model each one points at, each model's rate limit and the included model that answers once
+the premium allowance is spent, and build from them the whole proxy config and what the clients
+are told. The role serializes their results once (``to_nice_yaml`` / ``to_nice_json``), so no
+model id, header or setting is ever pasted into YAML or JSON as text.
+
+Pure functions over the models ``copilot_models_info`` returns, unit-tested without Ansible.
+Every error names the variable at fault and, given ``host``, the host.
+"""
+
+import fnmatch
+import re
+
+from ansible.errors import AnsibleFilterError
+
+# claude-<family>-<version> (current naming) or claude-<version>-<family> (Claude 3.x naming).
+_CLAUDE_NEW = re.compile(r"^claude-(?P<family>[a-z]+)-(?P<version>\d+(?:\.\d+)*)$")
+_CLAUDE_OLD = re.compile(r"^claude-(?P<version>\d+(?:\.\d+)*)-(?P<family>[a-z]+)$")
+
+# Claude-Code-Router's routes, each chosen by litellm_copilot_model_preferences[route].
+CCR_ROUTES = ("default", "background", "think", "longContext")
+# LiteLLM imports these from the config's directory, where the role installs them.
+SHAPER_CALLBACK = "copilot_shaper.proxy_handler_instance"
+QUOTA_GATE_CALLBACK = "copilot_quota.quota_gate"
+# The master key never enters the config: LiteLLM reads it from the service's environment file.
+MASTER_KEY_REF = "os.environ/LITELLM_MASTER_KEY"
+
+
+def _ids(models):
+    return [model["id"] for model in models]
+
+
+def _bad(variable, host, problems):
+    """One error for a bad variable, naming it and the host."""
+    where = " on %s" % host if host else ""
+    return AnsibleFilterError("Bad %s%s: %s" % (variable, where, problems))
+
+
+def _claude_family(model_id):
+    """(family, version tuple) of a Claude model id, or None (e.g. a ``-thought`` variant)."""
+    match = _CLAUDE_NEW.match(model_id) or _CLAUDE_OLD.match(model_id)
+    if not match:
+        return None
+    return match.group("family"), tuple(int(part) for part in match.group("version").split("."))
+
+
+# ---------------------------------------------------------------------------------------------
+# The names clients use
+# ---------------------------------------------------------------------------------------------
+
+def claude_aliases(models):
+    """Names Claude Code uses for the Claude models present, each mapped to a Copilot id.
+
+    Dash form of every dotted Claude id, and a versionless family alias (``claude-sonnet``)
+    pointing at the newest version of that family. Never shadows a discovered id.
+    """
+    ids = _ids(models)
+    aliases = {}
+    newest = {}
+    for model_id in ids:
+        if not model_id.startswith("claude-"):
+            continue
+        dashed = model_id.replace(".", "-")
+        if dashed != model_id:
+            aliases[dashed] = model_id
+        parsed = _claude_family(model_id)
+        if parsed:
+            family, version = parsed
+            if family not in newest or version > newest[family][0]:
+                newest[family] = (version, model_id)
+    for family, (_version, model_id) in newest.items():
+        aliases["claude-" + family] = model_id
+    return {name: target for name, target in sorted(aliases.items()) if name not in ids}
+
+
+def copilot_aliases(models, user_aliases=None, host=""):
+    """Every alias the proxy serves: Claude Code's names, then the user's (which win).
+
+    The one check of litellm_copilot_model_aliases: a user alias whose target was not
+    discovered, or whose name is a discovered id, is an error naming every such alias and the host.
+    """
+    ids = _ids(models)
+    aliases = claude_aliases(models)
+    problems = []
+    for name, target in sorted((user_aliases or {}).items()):
+        if target not in ids:
+            problems.append("alias '%s' points at '%s', which this seat does not serve" % (name, target))
+        elif name in ids:
+            problems.append("alias '%s' is already the id of a served model; choose another name" % name)
+        else:
+            aliases[name] = target
+    if problems:
+        raise _bad("litellm_copilot_model_aliases", host,
+                   "; ".join(problems) + "; served: %s." % ", ".join(sorted(ids)))
+    return dict(sorted(aliases.items()))
+
+
+def claude_dated_patterns(models):
+    """Wildcard names for the dated ids Claude Code sends (``claude-sonnet-4-5-20250929``).
+
+    ``<dash form>-2*``: a date suffix starts with the millennium digit, so the pattern of
+    ``claude-sonnet-4`` does not swallow ``claude-sonnet-4-5-…``.
+    """
+    return {model_id.replace(".", "-") + "-2*": model_id
+            for model_id in _ids(models) if _claude_family(model_id)}
+
+
+def copilot_served_names(models, user_aliases=None, host=""):
+    """Sorted names ``/v1/models`` lists: the discovered ids and every alias."""
+    return sorted(set(_ids(models)) | set(copilot_aliases(models, user_aliases, host)))
+
+
+def copilot_pick(models, preferences, non_premium=False):
+    """The first discovered model matching the preference globs, in preference order.
+
+    With ``non_premium``, non-premium models are tried first and the premium ones only when
+    no non-premium model matches. Empty string when nothing matches.
+    """
+    pools = [models]
+    if non_premium:
+        pools = [[m for m in models if not m.get("premium")], models]
+    for pool in pools:
+        for pattern in preferences or []:
+            for model in pool:
+                if fnmatch.fnmatchcase(model["id"], pattern):
+                    return model["id"]
+    return ""
+
+
+def copilot_rpm(model_id, default, overrides=None):
+    """Requests per minute for a model: an exact override, else the first matching glob, else default."""
+    overrides = overrides or {}
+    if model_id in overrides:
+        return int(overrides[model_id])
+    for pattern, value in overrides.items():
+        if fnmatch.fnmatchcase(model_id, pattern):
+            return int(value)
+    return int(default)
+
+
+# ---------------------------------------------------------------------------------------------
+# The quota fallback
+# ---------------------------------------------------------------------------------------------
+
+def copilot_quota_fallback(models, setting, preferences, host=""):
+    """The included model that answers for premium models once the premium allowance is spent.
+
+    ``setting`` is ``litellm_copilot_quota_fallback``: ``auto`` picks the first non-premium
+    model matching ``preferences`` (the background ones), empty string turns the fallback off,
+    anything else must be a discovered model that costs no premium requests. Empty string when
+    ``auto`` finds no non-premium model. A bad explicit choice is an error naming it.
+    """
+    setting = (setting or "").strip()
+    if not setting:
+        return ""
+    included = [model for model in models if not model.get("premium")]
+    if setting == "auto":
+        return copilot_pick(included, preferences)
+    by_id = dict((model["id"], model) for model in models)
+    if setting not in by_id:
+        raise _bad("litellm_copilot_quota_fallback", host, "'%s' is not a model this seat serves (served: %s)"
+                   % (setting, ", ".join(sorted(by_id))))
+    if by_id[setting].get("premium"):
+        raise _bad("litellm_copilot_quota_fallback", host,
+                   "'%s' costs premium requests itself, so it cannot answer once the allowance is spent; "
+                   "choose an included model (%s) or 'auto'"
+                   % (setting, ", ".join(sorted(model["id"] for model in included)) or "none served"))
+    return setting
+
+
+def copilot_quota_fallbacks(models, fallback, aliases=None, patterns=None):
+    """LiteLLM router ``fallbacks`` sending every served name of a premium model to ``fallback``.
+
+    ``aliases`` and ``patterns`` map extra served names (aliases, Claude's dated-name wildcards)
+    to model ids. One ``{name: [fallback]}`` entry per name, sorted, then a catch-all ``"*"``:
+    LiteLLM looks fallbacks up by the name a client asked for, and a dated name such as
+    ``claude-sonnet-4-5-20250929`` (what Claude Code sends) matches no key. The catch-all only
+    ever serves a quota refusal (the role's gate sees to that), which only premium models get.
+    Empty without a fallback.
+    """
+    if not fallback:
+        return []
+    premium = set(model["id"] for model in models if model.get("premium"))
+    names = set(premium)
+    for extra in (aliases or {}, patterns or {}):
+        names.update(name for name, target in extra.items() if target in premium)
+    return [{name: [fallback]} for name in sorted(names)] + [{"*": [fallback]}]
+
+
+# ---------------------------------------------------------------------------------------------
+# The proxy config
+# ---------------------------------------------------------------------------------------------
+
+def _deployment(name, model, api_base, headers, rpm):
+    """One model_list entry: ``name`` served by the Copilot model ``model``."""
+    params = {
+        "model": "github_copilot/" + model["id"],
+        "api_base": api_base,
+        "extra_headers": {header: str(value) for header, value in sorted(headers.items())},
+    }
+    if rpm > 0:
+        params["rpm"] = rpm
+    info = {"mode": model["mode"]}
+    if model.get("max_prompt_tokens"):
+        info["max_input_tokens"] = model["max_prompt_tokens"]
+    if model.get("max_output_tokens"):
+        info["max_output_tokens"] = model["max_output_tokens"]
+        info["max_tokens"] = model["max_output_tokens"]
+    info.update({
+        "supports_function_calling": bool(model.get("supports_tools")),
+        "supports_parallel_function_calling": bool(model.get("supports_parallel_tool_calls")),
+        "supports_vision": bool(model.get("supports_vision")),
+        "supports_response_schema": bool(model.get("supports_structured_outputs")),
+        "supports_reasoning": bool(model.get("reasoning_efforts")),
+        # Read back by the role's status report and the quota fallback's tests.
+        "copilot_vendor": model.get("vendor", ""),
+        "copilot_premium": bool(model.get("premium")),
+        "copilot_multiplier": model.get("multiplier"),
+        "copilot_supported_endpoints": list(model.get("supported_endpoints") or []),
+    })
+    return {"model_name": name, "litellm_params": params, "model_info": info}
+
+
+def copilot_proxy_config(discovery, host="", headers=None, aliases=None, rpm=0, rpm_overrides=None,
+                         quota_fallback="", preferences=None, drop_params=True, keep_system_role=True,
+                         request_shaper=True, litellm_settings=None, litellm_settings_base=None,
+                         general_settings=None):
+    """The whole LiteLLM config for one host, as data.
+
+    ``discovery`` is what ``copilot_models_info`` returned (``models``, ``api_base``); the other
+    arguments are the role variables of the same names (``preferences``:
+    litellm_copilot_model_preferences, whose background list the ``auto`` quota fallback follows).
+    ``litellm_settings_base`` and ``general_settings`` are the role's own settings (vars/main.yml),
+    under the user's.
+    """
+    models = discovery["models"]
+    by_id = dict((model["id"], model) for model in models)
+    headers = headers or {}
+    served_aliases = copilot_aliases(models, aliases, host)
+    patterns = claude_dated_patterns(models)
+    caps = dict((model_id, copilot_rpm(model_id, rpm, rpm_overrides)) for model_id in by_id)
+
+    def deployment(name, model_id):
+        return _deployment(name, by_id[model_id], discovery["api_base"], headers, caps[model_id])
+
+    # Every dated-name wildcard routes to the same model (and so counts against the same rpm cap).
+    model_list = ([deployment(model_id, model_id) for model_id in by_id]
+                  + [deployment(pattern, target) for pattern, target in sorted(patterns.items())])
+
+    # Aliases share their model's deployment, so its rpm cap counts both names together.
+    router = {"model_group_alias": served_aliases}
+    if any(cap > 0 for cap in caps.values()):
+        # LiteLLM enforces a deployment's rpm only with its pre-call checks on.
+        router["enable_pre_call_checks"] = True
+    fallback = copilot_quota_fallback(models, quota_fallback, (preferences or {}).get("background", []), host)
+    fallbacks = copilot_quota_fallbacks(models, fallback, served_aliases, patterns)
+    if fallbacks:
+        router["fallbacks"] = fallbacks
+
+    settings = dict(litellm_settings_base or {})
+    settings.update(drop_params=drop_params, disable_copilot_system_to_assistant=keep_system_role)
+    settings.update(litellm_settings or {})
+    # The request shaper goes before the user's callbacks; the quota gate keeps every error but a
+    # spent allowance (rpm caps, outages, bad requests) from falling back.
+    callbacks = (([SHAPER_CALLBACK] if request_shaper else []) + list(settings.pop("callbacks", None) or [])
+                 + ([QUOTA_GATE_CALLBACK] if fallbacks else []))
+    settings = dict(sorted(settings.items()))
+    if callbacks:
+        settings["callbacks"] = callbacks
+
+    return {
+        "model_list": model_list,
+        "router_settings": router,
+        "litellm_settings": settings,
+        "general_settings": dict(general_settings or {}, master_key=MASTER_KEY_REF),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# The clients
+# ---------------------------------------------------------------------------------------------
+
+def copilot_client_models(models, host="", aliases=None, preferences=None, background_non_premium=True,
+                          claude_code_model="", claude_code_small_fast_model=""):
+    """The models the clients use: Claude-Code-Router's ``routes`` and Claude Code's ``main`` and
+    ``small_fast``.
+
+    Each route takes the first served model matching its preferences; background work prefers
+    models that cost no premium requests. A choice the proxy does not serve is an error naming
+    it and the host.
+    """
+    preferences = preferences or {}
+    routes = dict((route, copilot_pick(models, preferences.get(route, []),
+                                       route == "background" and background_non_premium))
+                  for route in CCR_ROUTES)
+    claude_code = {"main": claude_code_model or routes["default"],
+                   "small_fast": claude_code_small_fast_model or routes["background"]}
+    served = copilot_served_names(models, aliases, host)
+    chosen = list(routes.items()) + list(claude_code.items())
+    unserved = [name or "nothing matches for %s" % use for use, name in chosen if name not in served]
+    if unserved:
+        raise AnsibleFilterError(
+            "The client models for %s (%s) are not served here (check litellm_copilot_claude_code_model, "
+            "litellm_copilot_claude_code_small_fast_model and litellm_copilot_model_preferences); served: %s."
+            % (host, ", ".join(unserved), ", ".join(served)))
+    return {"routes": routes, "claude_code": claude_code}
+
+
+def copilot_client_configs(client_models, models, url, master_key, provider="copilot"):
+    """What the role writes for the developer: Claude Code's ``env`` settings and the
+    Claude-Code-Router config, both pointing at the proxy at ``url``.
+
+    ``client_models`` is what :func:`copilot_client_models` chose. Carries the master key.
+    """
+    claude_code = client_models["claude_code"]
+    claude_code_env = {
+        "ANTHROPIC_BASE_URL": url,
+        "ANTHROPIC_AUTH_TOKEN": master_key,
+        "ANTHROPIC_MODEL": claude_code["main"],
+        "ANTHROPIC_SMALL_FAST_MODEL": claude_code["small_fast"],
+        # Newer Claude Code releases read the small fast model from here.
+        "ANTHROPIC_DEFAULT_HAIKU_MODEL": claude_code["small_fast"],
+        # No telemetry, error reporting or update checks: the VM talks only to its proxy.
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+    }
+    # The local proxy as Claude-Code-Router's one provider (OpenAI chat completions), and a route
+    # per kind of work.
+    router = dict((route, provider + "," + model_id) for route, model_id in client_models["routes"].items())
+    router["longContextThreshold"] = 60000
+    ccr = {
+        "LOG": False,
+        "API_TIMEOUT_MS": 600000,
+        "Providers": [{"name": provider, "api_base_url": url + "/v1/chat/completions", "api_key": master_key,
+                       "models": _ids(models)}],
+        "Router": router,
+    }
+    return {"claude_code_env": claude_code_env, "ccr": ccr}
+
+
+class FilterModule:
+    """The proxy config and the client configs of the Copilot gateway, and the names they serve."""
+
+    def filters(self):
+        return {
+            "copilot_proxy_config": copilot_proxy_config,
+            "copilot_served_names": copilot_served_names,
+            "copilot_client_models": copilot_client_models,
+            "copilot_client_configs": copilot_client_configs,
+        }

@@ -1,0 +1,250 @@
+"""The proxy config and the client configs as data (roles/litellm_copilot/filter_plugins/copilot_config.py):
+what config.yaml and the developer's client files hold for a seat and the role's variables."""
+import importlib.util
+import pathlib
+
+import pytest
+import yaml
+from ansible.errors import AnsibleFilterError
+from ansible.plugins.filter.core import to_nice_yaml
+
+from copilot_sim.catalog import default_models
+
+PLUGIN = (pathlib.Path(__file__).resolve().parents[2]
+          / "roles" / "litellm_copilot" / "filter_plugins" / "copilot_config.py")
+_spec = importlib.util.spec_from_file_location("copilot_config", PLUGIN)
+builder = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(builder)
+
+API_BASE = "https://api.individual.githubcopilot.com"
+HOST = "dev-vm-1"
+HEADERS = {"editor-version": "vscode/1.140.0", "copilot-integration-id": "vscode-chat"}
+PREFERENCES = {  # the role's defaults
+    "default": ["claude-sonnet-4.5", "claude-sonnet-*", "claude-*", "gpt-5", "*"],
+    "background": ["gpt-5-mini", "gpt-4.1", "gpt-4o", "claude-haiku-*", "*"],
+    "think": ["claude-sonnet-4.5", "gpt-5", "claude-sonnet-*", "*"],
+    "longContext": ["gpt-4.1", "gemini-2.5-pro", "claude-sonnet-4.5", "*"],
+}
+
+
+def shaped(raw):
+    """A simulator catalogue entry shaped like copilot_models_info returns it (the fields the builder reads)."""
+    caps = raw["capabilities"]
+    limits, supports = caps.get("limits", {}), caps.get("supports", {})
+    endpoints = raw.get("supported_endpoints", [])
+    return {
+        "id": raw["id"], "vendor": raw["vendor"], "premium": raw["billing"]["is_premium"],
+        "multiplier": float(raw["billing"]["multiplier"]),
+        "max_prompt_tokens": limits.get("max_prompt_tokens", 0),
+        "max_output_tokens": limits.get("max_output_tokens", 0),
+        "supports_tools": supports.get("tool_calls", False),
+        "supports_parallel_tool_calls": supports.get("parallel_tool_calls", False),
+        "supports_vision": supports.get("vision", False),
+        "supports_structured_outputs": supports.get("structured_outputs", False),
+        "reasoning_efforts": supports.get("reasoning_effort", []),
+        "supported_endpoints": endpoints,
+        "mode": "responses" if endpoints and "/chat/completions" not in endpoints else "chat",
+    }
+
+
+SEAT = [shaped(m) for m in default_models()
+        if m.get("model_picker_enabled") and m["capabilities"]["type"] == "chat"]
+IDS = [m["id"] for m in SEAT]
+PREMIUM = {m["id"] for m in SEAT if m["premium"]}
+
+
+def build(**variables):
+    """The config for SEAT with the role's default variables, overridden by ``variables``."""
+    arguments = dict(host=HOST, headers=HEADERS, aliases={}, rpm=0, rpm_overrides={}, quota_fallback="auto",
+                     preferences=PREFERENCES, drop_params=True, keep_system_role=True, request_shaper=True,
+                     litellm_settings={}, litellm_settings_base={}, general_settings={})
+    arguments.update(variables)
+    return builder.copilot_proxy_config({"models": SEAT, "api_base": API_BASE}, **arguments)
+
+
+def deployments(config):
+    return {entry["model_name"]: entry for entry in config["model_list"]}
+
+
+# ---------------------------------------------------------------------------
+# model_list
+# ---------------------------------------------------------------------------
+
+def test_one_deployment_per_model_then_the_dated_name_wildcards():
+    config = build()
+    names = [entry["model_name"] for entry in config["model_list"]]
+    assert names[:len(IDS)] == IDS
+    patterns = names[len(IDS):]
+    assert patterns == sorted(patterns) and all(p.startswith("claude-") and p.endswith("-2*") for p in patterns)
+    # a wildcard is served by its Claude model, with that model's parameters and limits
+    entries = deployments(config)
+    assert entries["claude-sonnet-4-5-2*"]["litellm_params"] == entries["claude-sonnet-4.5"]["litellm_params"]
+    assert entries["claude-sonnet-4-5-2*"]["model_info"] == entries["claude-sonnet-4.5"]["model_info"]
+
+
+def test_a_deployment_calls_copilot_with_the_ide_headers_and_describes_the_model():
+    gpt = deployments(build(headers={"editor-version": "vscode/1.140.0", "x-number": 7}))["gpt-4.1"]
+    assert gpt["litellm_params"] == {
+        "model": "github_copilot/gpt-4.1", "api_base": API_BASE,
+        # header values are text, whatever type the variable gave
+        "extra_headers": {"editor-version": "vscode/1.140.0", "x-number": "7"}}
+    assert gpt["model_info"] == {
+        "mode": "chat", "max_input_tokens": 128000, "max_output_tokens": 16384, "max_tokens": 16384,
+        "supports_function_calling": True, "supports_parallel_function_calling": True, "supports_vision": True,
+        "supports_response_schema": True, "supports_reasoning": False, "copilot_vendor": "Azure OpenAI",
+        "copilot_premium": False, "copilot_multiplier": 0.0,
+        "copilot_supported_endpoints": ["/chat/completions", "/responses"]}
+
+
+def test_unknown_token_limits_are_left_out():
+    seat = [dict(SEAT[0], max_prompt_tokens=0, max_output_tokens=0)]
+    info = builder.copilot_proxy_config({"models": seat, "api_base": API_BASE})["model_list"][0]["model_info"]
+    assert not {"max_input_tokens", "max_output_tokens", "max_tokens"} & set(info)
+
+
+def test_rpm_caps_only_where_set_and_with_pre_call_checks():
+    config = build(rpm_overrides={"gemini-2.5-pro": 2, "claude-opus-*": 5})
+    entries = deployments(config)
+    assert entries["gemini-2.5-pro"]["litellm_params"]["rpm"] == 2
+    assert entries["claude-opus-4.1"]["litellm_params"]["rpm"] == 5
+    assert entries["claude-opus-4-1-2*"]["litellm_params"]["rpm"] == 5
+    assert "rpm" not in entries["gpt-4.1"]["litellm_params"]
+    # LiteLLM enforces rpm only with its pre-call checks on
+    assert config["router_settings"]["enable_pre_call_checks"] is True
+    uncapped = build()
+    assert "enable_pre_call_checks" not in uncapped["router_settings"]
+    assert not [e for e in uncapped["model_list"] if "rpm" in e["litellm_params"]]
+
+
+# ---------------------------------------------------------------------------
+# router_settings
+# ---------------------------------------------------------------------------
+
+def test_aliases_are_claude_codes_names_and_the_users():
+    aliases = build(aliases={"copilot-fast": "gpt-5-mini"})["router_settings"]["model_group_alias"]
+    assert aliases["copilot-fast"] == "gpt-5-mini"
+    assert aliases["claude-sonnet-4-5"] == "claude-sonnet-4.5"
+    assert aliases["claude-sonnet"] == "claude-sonnet-4.5"
+    assert list(aliases) == sorted(aliases)
+
+
+def test_bad_aliases_are_one_error_naming_each_alias_and_the_host():
+    with pytest.raises(AnsibleFilterError) as error:
+        build(aliases={"fast": "gpt-9", "gpt-4.1": "gpt-5", "ok": "gpt-5"})
+    message = str(error.value)
+    assert message.startswith("Bad litellm_copilot_model_aliases on %s: " % HOST)
+    assert "alias 'fast' points at 'gpt-9', which this seat does not serve" in message
+    assert "alias 'gpt-4.1' is already the id of a served model" in message
+    assert "'ok'" not in message
+    assert "served: " + ", ".join(sorted(IDS)) in message
+
+
+def test_quota_fallback_routes_every_premium_name_to_the_included_model():
+    config = build(aliases={"big": "claude-opus-4.1"})
+    routed = {name: targets for entry in config["router_settings"]["fallbacks"] for name, targets in entry.items()}
+    assert all(targets == ["gpt-5-mini"] for targets in routed.values())
+    assert PREMIUM | {"big", "claude-sonnet-4-5-2*", "*"} <= set(routed)
+    assert not {"gpt-4.1", "gpt-5-mini"} & set(routed)
+    # the gate that lets only a spent allowance fall back comes last, after the shaper
+    assert config["litellm_settings"]["callbacks"] == [builder.SHAPER_CALLBACK, builder.QUOTA_GATE_CALLBACK]
+
+
+def test_no_quota_fallback_no_fallbacks_and_no_gate():
+    config = build(quota_fallback="")
+    assert "fallbacks" not in config["router_settings"]
+    assert config["litellm_settings"]["callbacks"] == [builder.SHAPER_CALLBACK]
+
+
+def test_a_bad_quota_fallback_names_the_host():
+    with pytest.raises(AnsibleFilterError,
+                       match="^Bad litellm_copilot_quota_fallback on dev-vm-1: 'gpt-5' costs premium requests"):
+        build(quota_fallback="gpt-5")
+
+
+# ---------------------------------------------------------------------------
+# litellm_settings and general_settings
+# ---------------------------------------------------------------------------
+
+def test_settings_layers_role_base_then_role_variables_then_the_users():
+    settings = build(litellm_settings_base={"turn_off_message_logging": True, "drop_params": "base"},
+                     drop_params=False, keep_system_role=True,
+                     litellm_settings={"request_timeout": 600, "disable_copilot_system_to_assistant": False},
+                     )["litellm_settings"]
+    assert settings["turn_off_message_logging"] is True
+    assert settings["drop_params"] is False
+    assert settings["request_timeout"] == 600
+    assert settings["disable_copilot_system_to_assistant"] is False
+    # sorted, callbacks last
+    assert list(settings)[:-1] == sorted(list(settings)[:-1]) and list(settings)[-1] == "callbacks"
+
+
+def test_callbacks_shaper_first_then_the_users_then_the_gate():
+    settings = build(litellm_settings={"callbacks": ["mine.handler"]})["litellm_settings"]
+    assert settings["callbacks"] == [builder.SHAPER_CALLBACK, "mine.handler", builder.QUOTA_GATE_CALLBACK]
+    settings = build(request_shaper=False, quota_fallback="", litellm_settings={"callbacks": []})["litellm_settings"]
+    assert "callbacks" not in settings
+
+
+def test_the_master_key_comes_from_the_environment_whatever_the_extra_settings():
+    general = build(general_settings={"disable_spend_logs": True, "master_key": "sk-leaked"})["general_settings"]
+    assert general == {"disable_spend_logs": True, "master_key": "os.environ/LITELLM_MASTER_KEY"}
+
+
+def test_untrusted_text_stays_data_through_yaml():
+    # Ids are checked at discovery; headers and settings come from variables. Whatever they hold,
+    # the serialized config reads back as the same data: nothing turns into YAML structure.
+    hostile = "evil\nmodel_list: []\n# '\"{{ x }}"
+    seat = [dict(SEAT[0], vendor=hostile)]
+    config = builder.copilot_proxy_config({"models": seat, "api_base": API_BASE}, headers={"x-test": hostile},
+                                          litellm_settings={"note": hostile})
+    assert yaml.safe_load(to_nice_yaml(config, indent=2, sort_keys=False)) == config
+
+
+# ---------------------------------------------------------------------------
+# the clients
+# ---------------------------------------------------------------------------
+
+def client_models(**variables):
+    arguments = dict(host=HOST, aliases={}, preferences=PREFERENCES, background_non_premium=True,
+                     claude_code_model="", claude_code_small_fast_model="")
+    arguments.update(variables)
+    return builder.copilot_client_models(SEAT, **arguments)
+
+
+def test_client_routes_follow_the_preferences():
+    chosen = client_models()
+    assert chosen["routes"] == {"default": "claude-sonnet-4.5", "background": "gpt-5-mini",
+                                "think": "claude-sonnet-4.5", "longContext": "gpt-4.1"}
+    assert chosen["claude_code"] == {"main": "claude-sonnet-4.5", "small_fast": "gpt-5-mini"}
+    # without the non-premium preference, background takes the first match
+    background = client_models(background_non_premium=False,
+                               preferences=dict(PREFERENCES, background=["claude-haiku-*", "gpt-5-mini"]))
+    assert background["routes"]["background"] == "claude-haiku-4.5"
+
+
+def test_claude_code_models_may_be_set_to_any_served_name():
+    chosen = client_models(aliases={"fast": "gpt-5-mini"}, claude_code_model="claude-sonnet-4-5",
+                           claude_code_small_fast_model="fast")
+    assert chosen["claude_code"] == {"main": "claude-sonnet-4-5", "small_fast": "fast"}
+
+
+def test_unserved_client_models_are_an_error_naming_them_and_the_host():
+    with pytest.raises(AnsibleFilterError,
+                       match=r"^The client models for dev-vm-1 \(nothing matches for think, gpt-9\) are not served"):
+        client_models(claude_code_model="gpt-9", preferences=dict(PREFERENCES, think=["nothing-*"]))
+
+
+def test_client_configs_point_at_the_proxy():
+    chosen = client_models()
+    configs = builder.copilot_client_configs(chosen, SEAT, "http://127.0.0.1:4000", "sk-test")
+    assert configs["claude_code_env"] == {
+        "ANTHROPIC_BASE_URL": "http://127.0.0.1:4000", "ANTHROPIC_AUTH_TOKEN": "sk-test",
+        "ANTHROPIC_MODEL": "claude-sonnet-4.5", "ANTHROPIC_SMALL_FAST_MODEL": "gpt-5-mini",
+        "ANTHROPIC_DEFAULT_HAIKU_MODEL": "gpt-5-mini", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"}
+    assert configs["ccr"] == {
+        "LOG": False, "API_TIMEOUT_MS": 600000,
+        "Providers": [{"name": "copilot", "api_base_url": "http://127.0.0.1:4000/v1/chat/completions",
+                       "api_key": "sk-test", "models": IDS}],
+        "Router": {"default": "copilot,claude-sonnet-4.5", "background": "copilot,gpt-5-mini",
+                   "think": "copilot,claude-sonnet-4.5", "longContext": "copilot,gpt-4.1",
+                   "longContextThreshold": 60000}}
