@@ -19,12 +19,14 @@ import yaml
 
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.parsing.vault import (
     VaultLib, VaultSecretsContext, get_file_vault_secret, match_encrypt_secret)
 from ansible.plugins.action import ActionBase
 from ansible import constants as C
 
 FILE_NAME = 'copilot_token.yml'
+DEFAULT_GITHUB_API_URL = 'https://api.github.com'
 # What a host or group name, and GitHub's login and plan, may hold: they become a path and YAML text.
 PLAIN = re.compile(r'[A-Za-z0-9_.-]*')
 # A host or group name must not start with '.': '..' would climb out of host_vars/.
@@ -75,6 +77,19 @@ def inventory_dir_of(inventory_dir, sources):
         raise Refused('No inventory to store the token in: pass -i, or -e litellm_copilot_login_inventory_dir=DIR.')
     source = sources[0]
     return source if os.path.isdir(source) else os.path.dirname(source)
+
+
+def github_api_of(kind, name, task_vars):
+    """The GitHub API that validates the token, as the target's inventory names it (for a group, its
+    first host's), and whether that inventory allows plain http there (the simulator)."""
+    groups = task_vars.get('groups') or {}
+    sample = name if kind == 'host' else next(iter(groups.get(name) or []), None)
+    hostvars = task_vars.get('hostvars') or {}
+    inventory = hostvars[sample] if sample is not None and sample in hostvars else {}
+    return {
+        'github_api_url': inventory.get('litellm_copilot_github_api_url') or DEFAULT_GITHUB_API_URL,
+        'allow_insecure_http': boolean(inventory.get('litellm_copilot_allow_insecure_http', False), strict=False),
+    }
 
 
 def overriding_files(directory, variable):
@@ -171,7 +186,7 @@ class ActionModule(ActionBase):
                                                       task_vars.get('ansible_inventory_sources')),
                                      kind + '_vars', name)
             path = os.path.join(directory, FILE_NAME)
-            result.update(path=path, kind=kind, target=name)
+            result.update(path=path, kind=kind, target=name, **github_api_of(kind, name, task_vars))
             try:
                 secrets = self._secrets(args['vault_password_file'])
             except AnsibleError as exc:

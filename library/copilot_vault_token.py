@@ -116,4 +116,16 @@ target:
   type: str
   returned: always
   sample: devvm-bob
+github_api_url:
+  description:
+    - The GitHub API that validates the token, from the target's inventory (a group's first host's);
+      U(https://api.github.com) when it names none.
+  type: str
+  returned: always
+  sample: https://api.github.com
+allow_insecure_http:
+  description: Whether the target's inventory allows plain http to that API (the simulator only).
+  type: bool
+  returned: always
+  sample: false
 """

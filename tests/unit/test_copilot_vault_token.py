@@ -142,3 +142,23 @@ class TestVaultedFile:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
         assert [p.name for p in tmp_path.iterdir()] == ["copilot_token.yml"]  # no temporary file left
 
+
+
+class TestGithubApi:
+    """Which GitHub API checks the token: the target's inventory says (a group's first host's)."""
+
+    VARS = {"groups": {"all": ["bob", "ann"], "devs": ["ann", "bob"], "empty": []},
+            "hostvars": {"bob": {},
+                         "ann": {"litellm_copilot_github_api_url": "http://127.0.0.1:18080",
+                                 "litellm_copilot_allow_insecure_http": "yes"}}}
+
+    def test_a_host_without_settings_uses_github(self):
+        assert plugin.github_api_of("host", "bob", self.VARS) == {
+            "github_api_url": "https://api.github.com", "allow_insecure_http": False}
+
+    def test_a_group_follows_its_first_host(self):
+        assert plugin.github_api_of("group", "devs", self.VARS) == {
+            "github_api_url": "http://127.0.0.1:18080", "allow_insecure_http": True}
+
+    def test_an_empty_group_uses_github(self):
+        assert plugin.github_api_of("group", "empty", self.VARS)["github_api_url"] == "https://api.github.com"

@@ -248,3 +248,11 @@ def test_client_configs_point_at_the_proxy():
         "Router": {"default": "copilot,claude-sonnet-4.5", "background": "copilot,gpt-5-mini",
                    "think": "copilot,claude-sonnet-4.5", "longContext": "copilot,gpt-4.1",
                    "longContextThreshold": 60000}}
+
+
+def test_claude_settings_keep_the_developers_own_settings_and_env_keys():
+    old = {"theme": "dark", "env": {"EDITOR": "vim", "ANTHROPIC_BASE_URL": "http://old"}}
+    merged = builder.copilot_claude_settings(old, {"ANTHROPIC_BASE_URL": "http://127.0.0.1:4000"})
+    assert merged == {"theme": "dark", "env": {"EDITOR": "vim", "ANTHROPIC_BASE_URL": "http://127.0.0.1:4000"}}
+    assert old["env"]["ANTHROPIC_BASE_URL"] == "http://old"  # the input is not changed in place
+    assert builder.copilot_claude_settings({}, {"A": "1"}) == {"env": {"A": "1"}}

@@ -155,3 +155,17 @@ def test_the_unit_caps_resources_and_filters_ip_only_when_asked():
     assert "MemoryMax=3G" in unit
     assert "IPAddressDeny=any" in unit
     assert "IPAddressAllow=localhost 140.82.112.0/20 2606:50c0::/32" in unit
+
+
+@pytest.mark.parametrize("host, port, stream, url", [
+    ("127.0.0.1", 4000, "127.0.0.1:4000", "http://127.0.0.1:4000"),
+    ("", 4000, "4000", "http://127.0.0.1:4000"),
+    ("0.0.0.0", 4001, "0.0.0.0:4001", "http://127.0.0.1:4001"),
+    ("::", 4000, "4000", "http://127.0.0.1:4000"),
+    ("::1", 4000, "[::1]:4000", "http://[::1]:4000"),
+    ("10.1.2.3", 8080, "10.1.2.3:8080", "http://10.1.2.3:8080"),
+])
+def test_the_listen_address_in_systemd_and_url_syntax(host, port, stream, url):
+    # A bare port listens on every address (IPv4 and IPv6); a wildcard is checked through loopback.
+    assert settings.copilot_listen_stream(host, port) == stream
+    assert settings.copilot_local_url(host, port) == url

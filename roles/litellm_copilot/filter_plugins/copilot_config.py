@@ -344,6 +344,14 @@ def copilot_client_configs(client_models, models, url, master_key, provider="cop
     return {"claude_code_env": claude_code_env, "ccr": ccr}
 
 
+def copilot_claude_settings(settings, env):
+    """The developer's Claude Code settings with the proxy's ``env`` keys set; every other
+    setting, and every other env key, stays as the developer has it."""
+    merged = dict(settings or {})
+    merged["env"] = dict(merged.get("env") or {}, **env)
+    return merged
+
+
 class FilterModule:
     """The proxy config and the client configs of the Copilot gateway, and the names they serve."""
 
@@ -353,4 +361,5 @@ class FilterModule:
             "copilot_served_names": copilot_served_names,
             "copilot_client_models": copilot_client_models,
             "copilot_client_configs": copilot_client_configs,
+            "copilot_claude_settings": copilot_claude_settings,
         }

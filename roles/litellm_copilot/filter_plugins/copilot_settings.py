@@ -221,9 +221,25 @@ def copilot_is_loopback(host):
     return is_loopback(host)
 
 
+def copilot_listen_stream(host, port):
+    """systemd's ListenStream= for a checked listen address: a bare port listens on every address
+    (both IPv4 and IPv6), an IPv6 address goes in brackets."""
+    if host in ("", "::"):
+        return str(port)
+    return ("[%s]:%s" if ":" in host else "%s:%s") % (host, port)
+
+
+def copilot_local_url(host, port):
+    """Where the host's own health checks reach the proxy: a wildcard address through loopback."""
+    local = "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+    return ("http://[%s]:%s" if ":" in local else "http://%s:%s") % (local, port)
+
+
 class FilterModule(object):
     def filters(self):
         return {
             "copilot_invalid_settings": copilot_invalid_settings,
             "copilot_is_loopback": copilot_is_loopback,
+            "copilot_listen_stream": copilot_listen_stream,
+            "copilot_local_url": copilot_local_url,
         }

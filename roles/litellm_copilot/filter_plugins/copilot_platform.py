@@ -1,0 +1,41 @@
+# -*- coding: utf-8 -*-
+# Copyright: litellm-copilot maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The platform a target reported, and the names of what the controller builds for it.
+
+The wheels a venv needs depend on the target's Python, glibc and architecture, and a built venv
+runs only at the path it was built at, so the names of the wheelhouse and of the packed venv in
+the controller's cache carry all of them, plus the lock. The report is the host's word: it must
+match a strict pattern (install's preflight says so to the user first) before it names a file.
+"""
+
+import hashlib
+import posixpath
+import re
+
+from ansible.errors import AnsibleFilterError
+
+# "<python> <glibc> <arch>", e.g. "3.11.2 2.36 x86_64"; fullmatch, so no trailing newline either.
+REPORT = re.compile(r"(3\.\d{1,2}\.\d{1,3}) (\d\.\d{1,3}) ([A-Za-z0-9_]{1,20})")
+
+
+def copilot_platform(report, venv, version, lock_sha, cache_dir):
+    """The target's platform, its wheelhouse and the name of its packed venv at path ``venv``."""
+    match = REPORT.fullmatch(report) if isinstance(report, str) else None
+    if match is None:
+        raise AnsibleFilterError("copilot_platform: the target's report is not '<python> <glibc> <arch>'")
+    python, glibc, arch = match.groups()
+    platform = {"python": python, "glibc": glibc, "arch": arch}
+    # The lock's hash is part of both names: a regenerated lock builds both again.
+    wheelhouse = "litellm-%s-py%s-%s-glibc%s-lock%s" % (version, python, arch, glibc, lock_sha[:12])
+    path_hash = hashlib.sha256(venv.encode("utf-8")).hexdigest()[:8]
+    return dict(
+        platform,
+        wheelhouse=dict(platform, id=wheelhouse, tar=posixpath.join(cache_dir, wheelhouse + ".tar")),
+        venv_pack="venv-%s-py%s-%s-glibc%s-at%s" % (posixpath.basename(venv), python, arch, glibc, path_hash),
+    )
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"copilot_platform": copilot_platform}

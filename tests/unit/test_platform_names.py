@@ -1,0 +1,43 @@
+"""The names of the wheelhouse and the packed venv built for a target's reported platform."""
+
+import hashlib
+import importlib.util
+
+import pytest
+from ansible.errors import AnsibleFilterError
+from constants import ROLE
+
+_spec = importlib.util.spec_from_file_location("copilot_platform", ROLE / "filter_plugins" / "copilot_platform.py")
+platform = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(platform)
+
+VENV = "/opt/litellm-copilot/venvs/1.106.2-0123456789ab"
+LOCK = "0123456789abcdef" * 4
+
+
+def test_a_plain_report_names_the_wheelhouse_and_the_packed_venv():
+    named = platform.copilot_platform("3.11.2 2.36 x86_64", VENV, "1.106.2", LOCK, "/cache")
+    at = hashlib.sha256(VENV.encode()).hexdigest()[:8]
+    assert named == {
+        "python": "3.11.2", "glibc": "2.36", "arch": "x86_64",
+        "wheelhouse": {"python": "3.11.2", "glibc": "2.36", "arch": "x86_64",
+                       "id": "litellm-1.106.2-py3.11.2-x86_64-glibc2.36-lock0123456789ab",
+                       "tar": "/cache/litellm-1.106.2-py3.11.2-x86_64-glibc2.36-lock0123456789ab.tar"},
+        "venv_pack": "venv-1.106.2-0123456789ab-py3.11.2-x86_64-glibc2.36-at" + at,
+    }
+
+
+def test_the_venv_path_is_part_of_the_packed_venv_name():
+    # A venv runs only at the path it was built at.
+    one = platform.copilot_platform("3.11.2 2.36 x86_64", VENV, "1.106.2", LOCK, "/cache")
+    two = platform.copilot_platform("3.11.2 2.36 x86_64", VENV + ".2", "1.106.2", LOCK, "/cache")
+    assert one["venv_pack"] != two["venv_pack"] and one["wheelhouse"] == two["wheelhouse"]
+
+
+@pytest.mark.parametrize("report", [
+    "3.11.2 2.36 x86_64\n", "3.11.2 2.36 $(touch /tmp/x)", "3.11.2; id 2.36 x86_64", "3.11.2 2.36", "",
+    "3.11.2 2.36 x86`id`", None,
+])
+def test_anything_but_a_plain_report_names_nothing(report):
+    with pytest.raises(AnsibleFilterError):
+        platform.copilot_platform(report, VENV, "1.106.2", LOCK, "/cache")
