@@ -8,6 +8,8 @@ the Copilot simulator: what docs/benchmarks.md reports. Prints markdown table ro
                                                       the same, the controller's cache empty
   bench/rollout.py rollout --runs 1 --hosts 1 6 --cold-only --no-packed-venv
                                                       cold rollouts only, the cache without packed venvs
+  bench/rollout.py rollout --runs 1 --hosts 1 6 --cold-only --venv-build host
+                                                      the same, every host installing its venv itself
   bench/rollout.py installers --runs 3                pip vs uv installing the wheelhouse into a fresh venv
   bench/rollout.py methods --runs 3                   cold rollout of one host: wheelhouse vs index install
 
@@ -17,8 +19,9 @@ networking, so the simulator port, the proxy ports (--sim-port, --port-base .. +
 ports (--ssh-port-base .. +N-1) must be free. Ansible reaches the hosts over SSH like fleet VMs
 (--connection podman: podman exec, as Molecule does). Timings include everything ansible-playbook
 does; the controller's cache is warm unless --cold-cache (the first cold rollout then also builds the
-wheelhouse) or --no-packed-venv (it keeps the wheelhouses: the first host of a platform installs the
-venv and packs it for the others, as after a lock change). Warm, every host unpacks the packed venv. Rollout rows also give the CPU time a run cost, controller and hosts together.
+wheelhouse) or --no-packed-venv (it keeps the wheelhouses: the controller builds the venv of each
+platform first, as after a lock change). Warm, every host unpacks the packed venv, unless
+--venv-build host (litellm_copilot_venv_build: every host installs from the wheelhouse). Rollout rows also give the CPU time a run cost, controller and hosts together.
 """
 import argparse
 import contextlib
@@ -41,7 +44,7 @@ SERVICE = "litellm-copilot"
 VENV = "/opt/litellm-copilot/venv"
 WHEELHOUSES = "/opt/litellm-copilot/wheelhouse"
 HOST_LOCK = "/opt/litellm-copilot/requirements.lock"
-# The role's default controller cache: wheelhouses (litellm-*.tar) and packed venvs (venv-*.tar).
+# The role's default controller cache: wheelhouses (litellm-*.tar) and packed venvs (venv-*.tar.gz).
 DEFAULT_CACHE = pathlib.Path.home() / ".cache" / "litellm-copilot" / "wheelhouse"
 
 
@@ -214,7 +217,7 @@ def after_cold(inventory, names, sim_url, index):
 
 def wheelhouses_only(cache):
     """A controller cache holding copies of the default cache's wheelhouses but no packed venv: what a
-    rollout after a lock change starts from (its first host of a platform installs and packs)."""
+    rollout after a lock change starts from (the controller builds each platform's venv first)."""
     os.makedirs(cache)
     for path in DEFAULT_CACHE.glob("litellm-*.tar"):
         if path.with_name(path.name + ".sha256").exists():
@@ -230,7 +233,7 @@ def bench_rollout(args):
                 run_no = "N=%d run %d/%d" % (count, index + 1, args.runs)
                 urllib.request.urlopen(urllib.request.Request(sim_url + "/_sim/reset", data=b"{}", method="POST"))
                 with tempfile.TemporaryDirectory(prefix="bench-") as work, lab_hosts(args.prefix, count, ssh_base(args)) as names:
-                    extra = {}
+                    extra = {"litellm_copilot_venv_build": args.venv_build}
                     if args.cold_cache or args.no_packed_venv:
                         extra["litellm_copilot_wheelhouse_cache_dir"] = os.path.join(work, "wheelhouse")
                     if args.no_packed_venv:
@@ -239,7 +242,8 @@ def bench_rollout(args):
                     seconds, _, cpu = playbook(inventory, "site.yml", hosts=names)
                     cache = " (empty controller cache)" if args.cold_cache else (
                         " (no packed venv in the controller cache)" if args.no_packed_venv else "")
-                    steps = [("cold rollout" + cache, seconds, cpu, "")]
+                    built = ", every host installs" if args.venv_build == "host" else ""
+                    steps = [("cold rollout" + cache + built, seconds, cpu, "")]
                     if not args.cold_only:
                         steps += after_cold(inventory, names, sim_url, index)
                     for scenario, seconds, cpu, note in steps:
@@ -356,6 +360,8 @@ def main(argv):
     parser.add_argument("--cold-cache", action="store_true", help="empty controller wheelhouse cache per run")
     parser.add_argument("--no-packed-venv", action="store_true",
                         help="a controller cache with the wheelhouses but no packed venv, per run (after a lock change)")
+    parser.add_argument("--venv-build", choices=["controller", "host"], default="controller",
+                        help="litellm_copilot_venv_build for the rollouts")
     parser.add_argument("--cold-only", action="store_true",
                         help="rollout: only the cold rollout of each run (no re-run, no refresh-models)")
     parser.add_argument("--methods", nargs="+", choices=["wheelhouse", "index"], default=["wheelhouse", "index"],

@@ -142,8 +142,9 @@ def tampered_uv_wheel():
 
 
 def test_uv_is_installed_only_with_the_locked_hash(serving, reinstall, tampered_uv_wheel):
-    """Issue 12 #6: uv goes into the venv only when its wheel has a hash the lock lists."""
-    code, output = run_playbook("site.yml")
+    """Issue 12 #6: uv goes into the venv only when its wheel has a hash the lock lists (a host
+    that installs the venv itself)."""
+    code, output = run_playbook("site.yml", "litellm_copilot_venv_build=host")
     assert code != 0
     failure = the_one_failure(output)
     assert "Put uv into the virtualenv" in output.split(failure)[0].rsplit("TASK [", 1)[-1]
@@ -169,11 +170,12 @@ def task_results(output, task):
 
 
 @pytest.fixture(scope="module")
-def packed_venv(tmp_path_factory):
-    """The venv a reinstall builds on the lab host, installed and packed into a controller cache of
-    this module's own, as the first host of a platform does for the others (install tasks only: the
-    proxy keeps serving from its venv). Yields (cache, the packed venv's tar, the venv's path)."""
-    cache = tmp_path_factory.mktemp("packed") / "cache"
+def built_on_controller(tmp_path_factory):
+    """A reinstall (the live venv's lock record made stale) with a controller cache of this test's
+    own that holds the wheelhouse but no packed venv, install tasks only (the proxy keeps serving
+    from its venv): the controller builds the venv and the host unpacks it, beside the live one.
+    Yields (the cache, the run's exit code and output, the new venv's path on the host)."""
+    cache = tmp_path_factory.mktemp("built") / "cache"
     cache_with_wheelhouse(cache)
     record = on_host("cat", INSTALLED_LOCK)
     next_venv = venv_target() + ".2"
@@ -181,58 +183,66 @@ def packed_venv(tmp_path_factory):
     try:
         code, output = run_playbook("site.yml", "litellm_copilot_wheelhouse_cache_dir=%s" % cache,
                                     options=["--tags", "install"])
-        assert code == 0, output[-3000:]
-        assert task_results(output, "Install the locked LiteLLM into the virtualenv") == ["changed: [%s]" % HOST]
-        packs = sorted(cache.glob("venv-*.tar"))
-        assert len(packs) == 1, sorted(cache.iterdir())
     finally:
         on_host("sh", "-c", 'printf %s "$2" > "$1"', "sh", INSTALLED_LOCK, record)
-        on_host("rm", "-rf", next_venv)
-    yield cache, packs[0], next_venv
+    yield cache, code, output, next_venv
     on_host("rm", "-rf", next_venv)
 
 
-@pytest.fixture
-def next_venv_absent(packed_venv):
-    """The venv the reinstall builds is not on the host before or after a test (a complete one
-    there would be used as it is, without the pack)."""
-    on_host("rm", "-rf", packed_venv[2])
-    yield packed_venv
-    on_host("rm", "-rf", packed_venv[2])
-
-
-def test_second_host_unpacks_the_packed_venv_without_installing(serving, reinstall, next_venv_absent):
-    """Issue 14 #1: a host of a platform whose venv is in the controller's cache unpacks it at the
-    path it was built at, checked, and runs neither pip nor uv; the venv works there."""
-    cache, _, next_venv = next_venv_absent
-    code, output = run_playbook("site.yml", "litellm_copilot_wheelhouse_cache_dir=%s" % cache,
-                                options=["--tags", "install"])
+def test_host_unpacks_the_venv_the_controller_built_without_installing(serving, built_on_controller):
+    """Issue 14 #1: the controller builds the venv for the host's platform once, from the
+    wheelhouse, seals it in its cache; the host unpacks it, checked, at the path it was built for,
+    and runs neither pip nor uv; the venv works there and names its own path."""
+    cache, code, output, next_venv = built_on_controller
     assert code == 0, output[-3000:]
+    packs = sorted(path.name for path in cache.glob("venv-*.tar.gz*"))
+    assert len(packs) == 2 and packs[1] == packs[0] + ".sha256", packs
+    assert task_results(output, "Build the virtualenv once per platform on the controller") == [
+        "changed: [%s -> localhost] => (item=%s)" % (HOST, packs[0][:-len(".tar.gz")])]
     assert task_results(output, "Unpack the virtualenv") == ["changed: [%s]" % HOST]
     for task in ("Create the virtualenv", "Put uv into the virtualenv", "Install the locked LiteLLM into the virtualenv"):
         assert task_results(output, task) == ["skipping: [%s]" % HOST], task
     assert on_host("cat", next_venv + "/.requirements.lock.sha256").strip() == "%s %s" % (LOCK_SHA, Path(next_venv).name)
     assert on_host(next_venv + "/bin/python", "-c", "import litellm, sys; print(sys.prefix)").strip() == next_venv
     assert on_host("head", "-n1", next_venv + "/bin/litellm").strip() == "#!%s/bin/python" % next_venv
-    assert on_host("find", INSTALL_DIR, "-name", "*.tar").strip() == ""
+    # Tracebacks on the host name the host's files: the bytecode was compiled for this path.
+    origin = on_host(next_venv + "/bin/python", "-c", "import litellm; print(litellm.__spec__.loader.get_code('litellm').co_filename)")
+    assert origin.strip().startswith(next_venv + "/lib/python3.11/site-packages/litellm/")
+    assert on_host("find", INSTALL_DIR, "-maxdepth", "2", "-name", "*.tar*").strip() == ""
 
 
-def test_tampered_packed_venv_is_refused(serving, reinstall, next_venv_absent):
-    """Issue 14 #1: the packed venv changed in the cache after it was sealed (a .pth file added,
-    which Python would run at start-up): the run stops before the host gets it, says which tar and
-    why, and nothing is unpacked."""
-    cache, pack, next_venv = next_venv_absent
+@pytest.fixture
+def tampered_pack(built_on_controller, reinstall, tmp_path):
+    """A cache of this test's own with the wheelhouse and the pack the controller built, the pack
+    changed after its seal (a .pth file added, which Python would run at start-up)."""
+    built, code, output, next_venv = built_on_controller
+    assert code == 0, output[-3000:]
+    on_host("rm", "-rf", next_venv)
+    cache = cache_with_wheelhouse(tmp_path / "cache").parent
+    for path in built.glob("venv-*.tar.gz*"):
+        shutil.copyfile(path, cache / path.name)
+    pack = sorted(cache.glob("venv-*.tar.gz"))[0]
     planted = cache / "planted.pth"
     planted.write_text("import os\n")
-    with tarfile.open(pack, "a") as tar:
-        tar.add(planted, arcname=Path(next_venv).name + "/lib/python3.11/site-packages/planted.pth")
-    code, output = run_playbook("site.yml", "litellm_copilot_wheelhouse_cache_dir=%s" % cache,
+    with tarfile.open(pack) as old, tarfile.open(cache / "repacked.tar.gz", "w:gz") as new:
+        for member in old.getmembers():
+            new.addfile(member, old.extractfile(member) if member.isfile() else None)
+        new.add(planted, arcname="lib/python3.11/site-packages/planted.pth")
+    (cache / "repacked.tar.gz").replace(pack)
+    return pack, next_venv
+
+
+def test_tampered_packed_venv_is_refused(serving, tampered_pack):
+    """Issue 14 #1: the run stops before the host gets a pack changed after its seal, says which
+    and why, and nothing is unpacked."""
+    pack, next_venv = tampered_pack
+    code, output = run_playbook("site.yml", "litellm_copilot_wheelhouse_cache_dir=%s" % pack.parent,
                                 options=["--tags", "install"])
     assert code != 0
     failure = the_one_failure(output)
     assert pack.name in failure and "sha256" in failure
     assert on_host("sh", "-c", '[ ! -e "$1" ] && echo absent', "sh", next_venv).strip() == "absent"
-    assert on_host("find", INSTALL_DIR, "-name", "*.tar").strip() == ""
+    assert on_host("find", INSTALL_DIR, "-maxdepth", "2", "-name", "*.tar*").strip() == ""
 
 
 @pytest.fixture

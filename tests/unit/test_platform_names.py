@@ -23,12 +23,16 @@ def test_a_plain_report_names_the_wheelhouse_and_the_packed_venv():
         "wheelhouse": {"python": "3.11.2", "glibc": "2.36", "arch": "x86_64",
                        "id": "litellm-1.106.2-py3.11.2-x86_64-glibc2.36-lock0123456789ab",
                        "tar": "/cache/litellm-1.106.2-py3.11.2-x86_64-glibc2.36-lock0123456789ab.tar"},
-        "venv_pack": "venv-1.106.2-0123456789ab-py3.11.2-x86_64-glibc2.36-at" + at,
+        "venv_pack": {"python": "3.11.2", "glibc": "2.36", "arch": "x86_64",
+                      "id": "venv-1.106.2-0123456789ab-py3.11.2-x86_64-glibc2.36-at" + at,
+                      "wheelhouse": "/cache/litellm-1.106.2-py3.11.2-x86_64-glibc2.36-lock0123456789ab.tar",
+                      "venv": VENV,
+                      "tar": "/cache/venv-1.106.2-0123456789ab-py3.11.2-x86_64-glibc2.36-at%s.tar.gz" % at},
     }
 
 
 def test_the_venv_path_is_part_of_the_packed_venv_name():
-    # A venv runs only at the path it was built at.
+    # Its scripts and bytecode name the path it was built for.
     one = platform.copilot_platform("3.11.2 2.36 x86_64", VENV, "1.106.2", LOCK, "/cache")
     two = platform.copilot_platform("3.11.2 2.36 x86_64", VENV + ".2", "1.106.2", LOCK, "/cache")
     assert one["venv_pack"] != two["venv_pack"] and one["wheelhouse"] == two["wheelhouse"]

@@ -42,15 +42,18 @@ def test_hostile_target_versions_are_refused(tmp_path, option, value):
     assert list(tmp_path.iterdir()) == []
 
 
-def make_wheel(directory, name, version):
-    """A minimal, valid pure-Python wheel; returns its path."""
+def make_wheel(directory, name, version, entry_points=None):
+    """A minimal, valid pure-Python wheel (with console scripts {name: "module:function"}); returns its path."""
     path = directory / ("%s-%s-py3-none-any.whl" % (name, version))
     info = "%s-%s.dist-info" % (name, version)
     files = {
-        "%s.py" % name: b"VALUE = 1\n",
+        "%s.py" % name: b"VALUE = 1\n\ndef main():\n    print(VALUE)\n",
         info + "/METADATA": ("Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (name, version)).encode(),
         info + "/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
     }
+    if entry_points:
+        files[info + "/entry_points.txt"] = ("[console_scripts]\n" + "".join(
+            "%s = %s\n" % item for item in entry_points.items())).encode()
     record = []
     with zipfile.ZipFile(path, "w") as wheel:
         for member, content in files.items():

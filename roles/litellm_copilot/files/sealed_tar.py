@@ -4,6 +4,8 @@ with its sha256 in TAR.sha256 (sha256sum's format) when it was made.
 
   sealed_tar.py seal PART TAR    record PART's sha256 and move it into place as TAR, then TAR.sha256
   sealed_tar.py check TAR...     every TAR must still match its TAR.sha256; prints {TAR: sha256}
+  sealed_tar.py check --built TAR...
+                                 the same for the TARs that were built (sealed); the others are left out
 
 The cache outlives a run and anyone who can write it could change a tar, so the role checks every
 tar before a host gets it, and the host checks its copy against the printed sha256 before using it.
@@ -51,11 +53,13 @@ def recorded(tar):
     return words[0] if words else None
 
 
-def check(tars):
-    """{tar: sha256} when every tar matches its record; else exits naming the ones that do not."""
+def check(tars, built_only=False):
+    """{tar: sha256} when every tar matches its record; else exits naming the ones that do not.
+    built_only: a tar without a seal (never built completely) is left out instead."""
+    if built_only:
+        tars = [tar for tar in tars if recorded(tar) is not None]
     missing = [tar for tar in tars if not os.path.isfile(tar) or recorded(tar) is None]
     if missing:
-        # A packed venv is missing when the host that was to install and pack it failed.
         sys.exit("The cached %s or its sha256 (its .sha256 file next to it) is missing: it was never "
                  "built completely, so no host gets it." % ", ".join(missing))
     digests = {tar: sha256_of(tar) for tar in tars}
@@ -70,6 +74,8 @@ def check(tars):
 def main(argv):
     if len(argv) == 3 and argv[0] == "seal":
         print(json.dumps({argv[2]: seal(argv[1], argv[2])}))
+    elif len(argv) > 1 and argv[:2] == ["check", "--built"]:
+        print(json.dumps(check(argv[2:], built_only=True)))
     elif len(argv) > 1 and argv[0] == "check":
         print(json.dumps(check(argv[1:])))
     else:

@@ -29,12 +29,15 @@ def copilot_platform(report, venv, version, lock_sha, cache_dir):
     # The lock's hash is part of both names: a regenerated lock builds both again.
     wheelhouse = "litellm-%s-py%s-%s-glibc%s-lock%s" % (version, python, arch, glibc, lock_sha[:12])
     path_hash = hashlib.sha256(venv.encode("utf-8")).hexdigest()[:8]
+    wheelhouse_tar = posixpath.join(cache_dir, wheelhouse + ".tar")
+    pack = "venv-%s-py%s-%s-glibc%s-at%s" % (posixpath.basename(venv), python, arch, glibc, path_hash)
     return dict(
         platform,
-        wheelhouse=dict(platform, id=wheelhouse, tar=posixpath.join(cache_dir, wheelhouse + ".tar")),
-        venv_pack="venv-%s-py%s-%s-glibc%s-at%s" % (posixpath.basename(venv), python, arch, glibc, path_hash),
+        wheelhouse=dict(platform, id=wheelhouse, tar=wheelhouse_tar),
+        # What files/build_venv.py builds on the controller for this platform, and where.
+        venv_pack=dict(platform, id=pack, wheelhouse=wheelhouse_tar, venv=venv,
+                       tar=posixpath.join(cache_dir, pack + ".tar.gz")),
     )
-
 
 class FilterModule(object):
     def filters(self):
