@@ -6,6 +6,8 @@
 # the uv installer the hosts can use. Run it after changing litellm_copilot_version (defaults/main.yml).
 #   scripts/lock-requirements.sh            lock the version in defaults/main.yml
 #   scripts/lock-requirements.sh 1.107.0    lock another version
+# An existing lock of that version seeds the resolution: its packages keep their versions unless
+# the requirements need others (LOCK_UPGRADE=1 resolves everything anew).
 # Needs uv (requirements-dev.txt). --native-tls: trust the system's CA store, so a TLS-intercepting
 # corporate proxy works; set UV_INDEX_URL to lock against a mirror of the package index.
 set -euo pipefail
@@ -20,6 +22,9 @@ lock="$role/files/locks/litellm-$version.txt"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 printf 'litellm[proxy]==%s\nuv==%s\n' "$version" "$uv_version" > "$work/requirements.in"
+if [ -f "$lock" ] && [ "${LOCK_UPGRADE:-0}" != 1 ]; then
+  grep -v '^#' "$lock" > "$work/locked.txt"   # uv pip compile prefers the versions in its output file
+fi
 log "locking litellm[proxy]==$version and uv==$uv_version for CPython >= 3.10, all platforms"
 mkdir -p "$(dirname "$lock")"
 (cd "$work" && uv pip compile --quiet --native-tls --generate-hashes --universal --python-version 3.10 \
