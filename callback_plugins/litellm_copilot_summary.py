@@ -18,6 +18,8 @@ description:
   - A host that passed but kept its last good model list because discovery failed (an outage) shows
     as C(ok, last good models), and a warning at the end names it and the cause.
   - Version and models come from the C(_litellm_copilot_result) fact the role's health gate sets.
+    What a host reports is printed with control characters escaped (C(\x1b), C(\r), C(\u202e)) and
+    clipped, so that a host cannot rewrite the table on the terminal.
   - Active whenever it is on the callback plugin path; prints nothing for other playbooks, nor for
     playbooks/status.yml (the role's read-only C(status) entry point).
 """
@@ -40,6 +42,8 @@ READ_ONLY_ENTRY_POINTS = ("status",)
 FACT = "_litellm_copilot_result"
 # The result of a host that passed the gate serving its last good model list (an outage).
 STALE = "ok, last good models"
+# The cause of a stale model list is an error message: as long as the status report lets one be.
+_CAUSE_MAX = 200
 
 
 def summary_rows(targeted, processed, failed, unreachable, results):
@@ -67,9 +71,12 @@ def summary_rows(targeted, processed, failed, unreachable, results):
 
 
 def stale_model_warnings(rows, results):
-    """One warning per host in rows that serves its last good model list, naming the cause."""
+    """One warning per host in rows that serves its last good model list, naming the cause.
+
+    The cause is the host's own text: escaped and clipped like a table cell, so that it cannot
+    rewrite the table above it."""
     return ["%s serves its last good model list: model discovery failed (%s)"
-            % (host, results[host]["stale_models_reason"])
+            % (_report.printable(host), _report.printable(results[host]["stale_models_reason"], _CAUSE_MAX))
             for host, outcome, _version, _models in rows if outcome == STALE]
 
 

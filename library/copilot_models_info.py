@@ -396,6 +396,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.copilot.catalogue import filter_models, normalize_model, split_model_ids, unique_ids
 from ansible.module_utils.copilot.endpoints import api_base as token_api_base, read_github_token
 from ansible.module_utils.copilot.errors import CopilotError
+from ansible.module_utils.copilot.files import read_regular_file
 from ansible.module_utils.copilot.http import require_secure_url
 from ansible.module_utils.copilot.modules import TOKEN_OPTION_RULES, run_module, token_argument_spec, token_client
 
@@ -537,11 +538,14 @@ def live(module, client):
     return result
 
 
+# A list of a few hundred models is some 100 KB; a file far larger is not ours.
+LAST_GOOD_LIMIT = 16 * 1024 * 1024
+
+
 def read_last_good(path, asked):
     """The discovery part of the last good model list at ``path`` if it answers ``asked``, else Unusable."""
     try:
-        with open(path, 'rb') as handle:
-            text = handle.read().decode('utf-8')
+        text = read_regular_file(path, LAST_GOOD_LIMIT).decode('utf-8')
     except FileNotFoundError:
         raise Unusable('there is no last good model list at %s' % path)
     except (IOError, OSError, UnicodeDecodeError) as exc:

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs everything the demo and the tests need on a fresh Debian 12 machine (run as root or
 # with sudo available): podman/runc/debootstrap for the lab hosts, an ssh client to reach them the
-# way fleet VMs are reached, and the pinned Python tooling in .venv. Safe to re-run: each step is
-# skipped when already done.
+# way fleet VMs are reached, openssl for the TLS tests, and the pinned Python tooling in .venv.
+# Safe to re-run: each step is skipped when already done.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-system_packages=(podman runc debootstrap uidmap python3-venv curl openssh-client)
+system_packages=(podman runc debootstrap uidmap python3-venv curl openssh-client openssl)
 missing=()
 for package in "${system_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

@@ -8,6 +8,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 cd "$repo_root"
 
+# No test may pass by skipping (tests/conftest.py): a missing tool or lab host fails the run.
+export LITELLM_COPILOT_NO_SKIP=1
+
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=(unit lint molecule)
 

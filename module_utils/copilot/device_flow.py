@@ -26,10 +26,37 @@ DEVICE_CODE_PATH = '/login/device/code'
 ACCESS_TOKEN_PATH = '/login/oauth/access_token'
 DEVICE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:device_code'
 SLOW_DOWN_STEP = 5  # seconds added to the polling interval on each slow_down (RFC 8628, 3.5)
+DEFAULT_INTERVAL = 5  # seconds between polls when GitHub names none usable (RFC 8628, 3.2)
+# The longest wait between two polls, however large an interval GitHub (or whatever answers in its
+# place) asks for, or slow_down storms add up to: GitHub asks for 5 s, so a minute is already far
+# past any honest answer, and the sign-in never sits in one sleep the user cannot see the end of.
+MAX_INTERVAL = 60
+# The longest a code is polled for: GitHub's device codes last 15 minutes. A longer expires_in
+# (say 10**9) would keep the login polling long after any user gave up; a code that is still good
+# after this is simply started over.
+MAX_EXPIRES_IN = 900
 
 
 def _base(url, default):
     return (to_text(url or '') or default).strip().rstrip('/')
+
+
+def _interval(value, default=DEFAULT_INTERVAL):
+    """value (GitHub's or the caller's) as whole seconds to wait between polls, at most
+    MAX_INTERVAL; default when it is no number (a string, NaN, infinity) or negative."""
+    seconds = as_int(value)
+    if seconds is None or seconds < 0:
+        return default
+    return min(seconds, MAX_INTERVAL)
+
+
+def _expires_in(value):
+    """value as the seconds a device code stays valid: at least 1, at most MAX_EXPIRES_IN, and
+    MAX_EXPIRES_IN (GitHub's own lifetime) when it is no positive number."""
+    seconds = as_int(value)
+    if seconds is None or seconds <= 0:
+        return MAX_EXPIRES_IN
+    return min(seconds, MAX_EXPIRES_IN)
 
 
 def _expired(url, error='expired_token'):
@@ -78,15 +105,18 @@ class DeviceFlowClient(HttpClient):
                                    url=safe_url(url), status=200)
             answer[field] = value.strip()
         self._secrets.add(answer['device_code'])
-        answer['expires_in'] = as_int(result.get('expires_in')) or 900
-        interval = as_int(result.get('interval'))
-        answer['interval'] = interval if interval is not None and interval >= 0 else SLOW_DOWN_STEP
+        answer['expires_in'] = _expires_in(result.get('expires_in'))
+        answer['interval'] = _interval(result.get('interval'))
         return answer
 
     def poll_device_flow(self, device_code, github_url=DEFAULT_GITHUB_URL, client_id=DEFAULT_CLIENT_ID,
-                         interval=SLOW_DOWN_STEP, expires_in=900, clock=time.monotonic):
+                         interval=DEFAULT_INTERVAL, expires_in=MAX_EXPIRES_IN, clock=time.monotonic):
         """Poll ``POST {github_url}/login/oauth/access_token`` until the user
         has signed in, honouring ``interval`` and ``slow_down``.
+
+        The interval, GitHub's included, is kept within 0..MAX_INTERVAL seconds
+        and ``expires_in`` within 1..MAX_EXPIRES_IN; no wait runs past the
+        code's expiry, so a hostile or broken answer cannot hang the login.
 
         Returns ``access_token``, ``token_type``, ``scope`` and how the wait
         went (``polls``, ``slow_downs``, ``interval``).  Run the task with ``no_log``.
@@ -100,13 +130,14 @@ class DeviceFlowClient(HttpClient):
         self._secrets.add(device_code)
         require_secure_url(_base(github_url, DEFAULT_GITHUB_URL), 'github_url', self.allow_insecure_http)
         url = _base(github_url, DEFAULT_GITHUB_URL) + ACCESS_TOKEN_PATH
-        interval = max(0, as_int(interval) or 0)
-        deadline = clock() + max(1, as_int(expires_in) or 900)
+        interval = _interval(interval)
+        deadline = clock() + _expires_in(expires_in)
         fields = {'client_id': client_id, 'device_code': device_code, 'grant_type': DEVICE_GRANT_TYPE}
         polls = slow_downs = 0
         while True:
-            # RFC 8628: wait the interval before every poll, the first one included
-            self._sleep(interval)
+            # RFC 8628: wait the interval before every poll, the first one included; but not past
+            # the code's expiry: there is nothing left to poll for then
+            self._sleep(max(0, min(interval, deadline - clock())))
             if clock() >= deadline:
                 raise _expired(url)
             polls += 1
@@ -123,7 +154,7 @@ class DeviceFlowClient(HttpClient):
                 continue
             if error == 'slow_down':
                 slow_downs += 1
-                interval = max(as_int(result.get('interval')) or 0, interval + SLOW_DOWN_STEP)
+                interval = min(MAX_INTERVAL, max(_interval(result.get('interval'), 0), interval + SLOW_DOWN_STEP))
                 continue
             raise self._oauth_error(result, url, client_id)
 

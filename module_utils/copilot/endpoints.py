@@ -13,11 +13,14 @@ import os
 from ansible.module_utils.common.text.converters import to_native, to_text
 
 from ansible.module_utils.copilot.errors import CopilotError, safe_url
+from ansible.module_utils.copilot.files import read_regular_file
 from ansible.module_utils.copilot.http import HttpClient, require_secure_url
 
 
 DEFAULT_GITHUB_API_URL = 'https://api.github.com'
 DEFAULT_COPILOT_API_BASE = 'https://api.githubcopilot.com'
+# A GitHub token is some 40 to 100 characters; a token file is never near this size.
+TOKEN_FILE_LIMIT = 64 * 1024
 
 TOKEN_EXCHANGE_PATH = '/copilot_internal/v2/token'
 USAGE_PATH = '/copilot_internal/user'
@@ -45,8 +48,7 @@ def read_github_token(token=None, path=None):
     if path:
         path = os.path.expanduser(to_text(path))
         try:
-            with open(path, 'rb') as handle:
-                raw = handle.read()
+            raw = read_regular_file(path, TOKEN_FILE_LIMIT)
         except FileNotFoundError:
             raise CopilotError(
                 'empty_token',
@@ -58,7 +60,8 @@ def read_github_token(token=None, path=None):
         except (IOError, OSError) as exc:
             raise CopilotError(
                 'empty_token',
-                'cannot read GitHub token file %s: %s; check its permissions and owner'
+                'cannot read GitHub token file %s: %s; it must be a regular file, not a link; check it, '
+                'its permissions and owner'
                 % (path, exc.strerror or to_native(exc)))
         value = to_text(raw, errors='surrogate_or_replace').strip()
         if not value:

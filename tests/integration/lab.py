@@ -38,14 +38,15 @@ def ansible_env(**extra):
                 ANSIBLE_FORCE_COLOR="0", **extra)
 
 
-def run_playbook(playbook, *extra_vars, options=(), inventory=None, verbose=False, timeout=900):
-    """Runs a playbook of the repo against the lab host, with extra vars and ansible-playbook
-    options (e.g. ["--tags", "configure"]); returns (exit code, output without colour)."""
+def run_playbook(playbook, *extra_vars, options=(), inventory=None, verbose=False, timeout=900, env=None):
+    """Runs a playbook of the repo against the lab host, with extra vars, ansible-playbook
+    options (e.g. ["--tags", "configure"]) and environment variables; returns (exit code, output
+    without colour)."""
     command = [str(BIN / "ansible-playbook"), "-i", str(inventory or INVENTORY), "--limit", HOST,
                *options, str(REPO / playbook)] + (["-vvv"] if verbose else [])
     for extra in extra_vars:
         command += ["-e", extra]
-    done = subprocess.run(command, cwd=REPO, env=ansible_env(), capture_output=True, text=True,
+    done = subprocess.run(command, cwd=REPO, env=ansible_env(**(env or {})), capture_output=True, text=True,
                           timeout=timeout)
     return done.returncode, plain(done.stdout + done.stderr)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import socket
 import sys
@@ -326,10 +327,36 @@ class TestReadGithubToken:
         def deny(*args, **kwargs):
             raise PermissionError(13, 'Permission denied')
 
-        monkeypatch.setattr('builtins.open', deny)
+        monkeypatch.setattr('os.open', deny)
         with pytest.raises(CopilotError) as err:
             read_github_token(path=str(path))
         assert str(path) in err.value.message and 'Permission denied' in err.value.message
+
+    # The token directory belongs to the service user, and the modules read it as root: whatever
+    # that user plants there names no file a root read follows, blocks on, or reads without end.
+    def test_a_link_is_not_followed(self, tmp_path):
+        secret = tmp_path / 'root-only'
+        secret.write_text('root:$6$secret\n')
+        path = tmp_path / 'access-token'
+        path.symlink_to(secret)
+        with pytest.raises(CopilotError) as err:
+            read_github_token(path=str(path))
+        assert 'link' in err.value.message and str(path) in err.value.message
+        assert '$6$secret' not in err.value.message
+
+    def test_a_fifo_does_not_block(self, tmp_path):
+        path = tmp_path / 'access-token'
+        os.mkfifo(str(path))
+        with pytest.raises(CopilotError) as err:
+            read_github_token(path=str(path))
+        assert 'not a regular file' in err.value.message
+
+    def test_an_endless_file_is_not_read_whole(self, tmp_path):
+        path = tmp_path / 'access-token'
+        path.write_bytes(b'g' * (1 << 20))
+        with pytest.raises(CopilotError) as err:
+            read_github_token(path=str(path))
+        assert 'larger than' in err.value.message
 
 
 # ---------------------------------------------------------------------------
@@ -707,8 +734,8 @@ def tls_server(tmp_path_factory):
     import subprocess
     import threading
 
-    if not shutil.which('openssl'):
-        pytest.skip('openssl is needed to make a self-signed certificate')
+    # scripts/bootstrap.sh installs it: the TLS checks run everywhere, never skipped.
+    assert shutil.which('openssl'), 'openssl is needed to make a self-signed certificate (scripts/bootstrap.sh)'
     directory = tmp_path_factory.mktemp('tls')
     cert, key = directory / 'cert.pem', directory / 'key.pem'
     subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', str(key),

@@ -335,6 +335,18 @@ class TestLastGood:
                    for warning in warnings_of(result))
         assert_no_secrets(out)
 
+    def test_a_linked_last_good_list_is_not_followed(self, sim, run, last_good):
+        """The list lives where only root writes, but a host of an earlier layout let the service
+        user plant a link there: root's read does not follow it, and the outage fails, named."""
+        path, _ = last_good
+        target = path.with_name('elsewhere.json')
+        path.rename(target)
+        path.symlink_to(target)
+        control(sim, 'POST', '/_sim/faults', OUTAGES[0][0])
+        result, failed, out = run(github_token=INDIVIDUAL_TOKEN, last_good_path=str(path), retries=0)
+        assert failed
+        assert 'symbolic link' in result['msg'] and str(path) in result['msg']
+
     def test_timeout_serves_the_last_good_list(self, sim, run, last_good):
         path, live = last_good
         control(sim, 'POST', '/_sim/faults', {'path': '/models', 'delay': 2.5})

@@ -10,7 +10,9 @@ import pytest
 # module_harness first: it puts the repo's module_utils/ and tests/ on the import paths.
 from module_harness import invoke, load_library_module
 from ansible.module_utils.copilot.device_flow import (
-    DEFAULT_CLIENT_ID, DEVICE_GRANT_TYPE, SLOW_DOWN_STEP, DeviceFlowClient)
+    DEFAULT_CLIENT_ID, DEFAULT_INTERVAL, DEVICE_GRANT_TYPE, MAX_EXPIRES_IN, MAX_INTERVAL, SLOW_DOWN_STEP,
+    DeviceFlowClient)
+from ansible.module_utils.copilot.errors import CopilotError
 from ansible.module_utils.copilot.endpoints import CopilotClient
 
 import copilot_sim
@@ -199,3 +201,93 @@ class TestClientWaits:
         signed_in = Client(sleep=waits.append).poll_device_flow('code', 'https://github.example', interval=5)
         assert waits == [5, 30]
         assert signed_in['interval'] == 30
+
+
+class Scripted(DeviceFlowClient):
+    """A client that gets its answers from a list (the last one repeats) instead of GitHub, and
+    sleeps on a fake clock: waits are recorded, and time passes only by them. A poll loop that
+    would run for ages fails after MAX_WAITS instead of hanging the test run."""
+
+    MAX_WAITS = 1000
+
+    def __init__(self, *answers):
+        super().__init__(sleep=self._fake_sleep)
+        self.answers = list(answers)
+        self.waits = []
+        self.now = 0.0
+
+    def request_json(self, *args, **kwargs):
+        return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+
+    def _fake_sleep(self, seconds):
+        assert seconds >= 0, seconds
+        assert len(self.waits) < self.MAX_WAITS, 'still polling after %d waits' % len(self.waits)
+        self.waits.append(seconds)
+        self.now += seconds
+
+    def clock(self):
+        return self.now
+
+    def poll(self, **args):
+        return self.poll_device_flow('code', 'https://github.example', clock=self.clock, **args)
+
+
+CODE = {'device_code': 'd' * 40, 'user_code': 'ABCD-1234', 'verification_uri': 'https://github.com/login/device'}
+TOKEN = {'access_token': 'gho_' + 'x' * 36}
+# An interval as GitHub or a caller might give it -> the one waited: a number is capped, anything
+# else (negative, no number at all) is the default.
+HOSTILE_INTERVALS = [(10 ** 9, MAX_INTERVAL), ('1e9', MAX_INTERVAL), (61, MAX_INTERVAL), (-5, DEFAULT_INTERVAL),
+                     ('x', DEFAULT_INTERVAL), (float('nan'), DEFAULT_INTERVAL), (float('inf'), DEFAULT_INTERVAL),
+                     (None, DEFAULT_INTERVAL), ([], DEFAULT_INTERVAL), ({'n': 1}, DEFAULT_INTERVAL)]
+HOSTILE_LIFETIMES = [10 ** 9, '1e12', 901, -5, 0, 'x', float('nan'), float('inf'), None, []]
+
+
+class TestHostileWaits:
+    """Whatever GitHub (or something answering in its place) says, the sign-in waits a bounded time."""
+
+    @pytest.mark.parametrize('interval, waited', HOSTILE_INTERVALS, ids=repr)
+    def test_the_interval_github_asks_for_is_kept_sane(self, interval, waited):
+        started = Scripted(dict(CODE, interval=interval, expires_in=900)).start_device_flow('https://github.example')
+        assert started['interval'] == waited
+
+    @pytest.mark.parametrize('expires_in', HOSTILE_LIFETIMES, ids=repr)
+    def test_the_lifetime_github_gives_the_code_is_kept_sane(self, expires_in):
+        started = Scripted(dict(CODE, interval=5, expires_in=expires_in)).start_device_flow('https://github.example')
+        assert started['expires_in'] == MAX_EXPIRES_IN
+
+    @pytest.mark.parametrize('interval, waited', HOSTILE_INTERVALS, ids=repr)
+    def test_polling_with_a_hostile_interval_waits_a_bounded_time(self, interval, waited):
+        client = Scripted({'error': 'authorization_pending'}, TOKEN)
+        signed_in = client.poll(interval=interval)
+        assert client.waits == [waited, waited] and signed_in['interval'] == waited
+
+    @pytest.mark.parametrize('interval, waited', HOSTILE_INTERVALS, ids=repr)
+    def test_slow_down_with_a_hostile_interval_waits_a_bounded_time(self, interval, waited):
+        client = Scripted({'error': 'slow_down', 'interval': interval}, TOKEN)
+        signed_in = client.poll(interval=5)
+        # slow_down adds its 5 s unless GitHub's own (sane) interval is longer
+        expected = MAX_INTERVAL if waited == MAX_INTERVAL else 5 + SLOW_DOWN_STEP
+        assert client.waits == [5, expected] and signed_in['interval'] == expected
+
+    @pytest.mark.parametrize('interval', [None, 10 ** 9])
+    def test_a_slow_down_storm_stops_growing_and_ends_when_the_code_expires(self, interval):
+        client = Scripted({'error': 'slow_down', 'interval': interval})
+        with pytest.raises(CopilotError) as raised:
+            client.poll(interval=5, expires_in=600)
+        assert raised.value.kind == 'expired_token'
+        assert max(client.waits) == MAX_INTERVAL
+        assert client.now == 600, 'slept past the expiry: %r' % client.waits
+
+    @pytest.mark.parametrize('expires_in', HOSTILE_LIFETIMES, ids=repr)
+    def test_a_pending_storm_ends_within_the_longest_code_lifetime(self, expires_in):
+        client = Scripted({'error': 'authorization_pending'})
+        with pytest.raises(CopilotError) as raised:
+            client.poll(interval=7, expires_in=expires_in)
+        assert raised.value.kind == 'expired_token'
+        assert client.now <= MAX_EXPIRES_IN and client.waits[-1] <= 7
+
+    def test_no_wait_runs_past_the_expiry(self):
+        client = Scripted({'error': 'authorization_pending'})
+        with pytest.raises(CopilotError):
+            client.poll(interval=60, expires_in=90)
+        assert client.waits == [60, 30] and client.now == 90

@@ -2,8 +2,16 @@
 message shapes the three APIs send: who started the request (Copilot bills a premium request for
 "user" only), whether it carries an image, and which tool schemas Copilot would refuse."""
 
+import asyncio
+import contextlib
 import copy
 import importlib.util
+import itertools
+import logging
+import re
+import signal
+import sys
+import types
 
 import pytest
 from constants import ROLE_FILES
@@ -281,3 +289,304 @@ def test_the_first_decision_on_a_request_stands_for_its_translated_calls():
     assert inner == {"X-Initiator": "agent", "Copilot-Vision-Request": "true"}
     assert shaper.first_decision(_Call(), {"X-Initiator": "user"}) == {"X-Initiator": "user"}
     assert shaper.first_decision(None, {"X-Initiator": "user"}) == {"X-Initiator": "user"}
+
+
+
+# --- hostile requests: linear time ---------------------------------------------------------------
+# The hook runs on the proxy's event loop, so one slow request stalls every other. The rule must
+# take time linear in the request's size whatever the client sends.
+MB = 1 << 20
+_OPEN, _CLOSE = "<system-reminder>", "</system-reminder>"
+# The regex the shaper used to remove reminder blocks: the reference for what the scan removes.
+_REMINDERS_REGEX = re.compile(r"<system-reminder>.*?</system-reminder>", re.DOTALL)
+
+
+@contextlib.contextmanager
+def _deadline(seconds):
+    """Fails the block if it runs longer than ``seconds`` (SIGALRM: Python code and the regex
+    engine both check for it). Not a timing assertion: the limit is over a hundred times what the
+    linear rule takes on the inputs below (milliseconds) and a small fraction of what a quadratic
+    one takes (the old regex: about 6 minutes on 1 MB), so no machine is too slow or too fast for
+    the outcome to change."""
+    def expire(signum, frame):
+        raise TimeoutError("still running after %s s: not linear in the request's size" % seconds)
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _claude_code_body(content):
+    return {"model": "claude-sonnet-4.5", "system": _CC_MAIN, "messages": _EARLIER + [
+        {"role": "user", "content": content}]}
+
+
+def _text(text):
+    return [{"type": "text", "text": text}]
+
+
+HOSTILE_TABLE = [
+    # id, last user message content (about 1 MB), expected initiator
+    ("unclosed opening tags", _text(_OPEN * (MB // len(_OPEN))), USER),
+    ("closing tags, then unclosed opening tags",
+     _text(_CLOSE * (MB // 2 // len(_CLOSE)) + _OPEN * (MB // 2 // len(_OPEN))), USER),
+    # The first closing tag ends the block; the other closing tags are left over.
+    ("nested tags", _text(_OPEN * (MB // 2 // len(_OPEN)) + "x" + _CLOSE * (MB // 2 // len(_CLOSE))), USER),
+    ("one block holding many opening tags", _text(_OPEN * (MB // len(_OPEN)) + _CLOSE), AGENT),
+    ("many closed blocks", _text((_OPEN + "x" + _CLOSE) * (MB // 36) + "\n"), AGENT),
+    ("many closed blocks, then an unclosed one", _text((_OPEN + "x" + _CLOSE) * (MB // 36) + _OPEN), USER),
+    # Each text block is read on its own: a tag closed in the next block closes nothing.
+    ("tags split across content parts",
+     [{"type": "text", "text": _OPEN + "x" if i % 2 == 0 else _CLOSE} for i in range(MB // 40)], USER),
+    ("string content of unclosed opening tags", _OPEN * (MB // len(_OPEN)), USER),
+    ("near misses of the compaction request", _text(shaper._COMPACTION_ASK[:-1] * (MB // 70)), USER),
+]
+
+
+@pytest.mark.parametrize("content,expected", [row[1:] for row in HOSTILE_TABLE],
+                         ids=[row[0] for row in HOSTILE_TABLE])
+def test_hostile_reminder_tags_take_linear_time(content, expected):
+    body = _claude_code_body(content)
+    with _deadline(10):
+        assert shaper.shape_request(body) == ({"X-Initiator": expected}, None)
+
+
+def test_a_hostile_billing_header_takes_linear_time():
+    system = [{"type": "text", "text": shaper.CLAUDE_CODE_SYSTEM_MARK + ";" * MB}]
+    body = {"system": system, "messages": [{"role": "user", "content": _NOTIFICATION}]}
+    with _deadline(10):
+        assert shaper.shape_request(body) == ({"X-Initiator": AGENT}, None)
+
+
+def test_a_wide_schema_takes_linear_time():
+    schema = {"type": "object", "properties": {"p%d" % i: {"anyOf": [{"type": "object"}, {"type": "null"}]}
+                                               for i in range(MB // 50)}}
+    with _deadline(10):
+        _, tools = shaper.shape_request({"messages": [CHAT_FIRST], "tools": [{"name": "wide", "input_schema": schema}]})
+    assert tools[0]["input_schema"]["properties"]["p7"]["anyOf"][0] == {"type": "object", "properties": {}}
+    assert schema["properties"]["p7"]["anyOf"][0] == {"type": "object"}, "the request's own schema stays"
+
+
+def test_reminder_blocks_are_removed_as_the_regex_did():
+    """The scan that replaced the regex removes the same blocks from every short mix of tags."""
+    pieces = [_OPEN, _CLOSE, "x", " ", "\n", "<system-", "reminder>", "</system-reminder", "<"]
+    for length in range(5):
+        for mix in itertools.product(pieces, repeat=length):
+            text = "".join(mix)
+            expected = AGENT if not _REMINDERS_REGEX.sub("", text).strip() else USER
+            assert shaper.initiator(_claude_code_body(_text(text))) == expected, repr(text)
+
+
+# --- malformed requests: passed on, never raised on ----------------------------------------------
+# A body the rule does not expect is the client's mistake, for LiteLLM to answer with its 4xx: the
+# shaper must not turn it into a 500. It is passed on unchanged, with the default "user" header.
+ODD_TABLE = [
+    # id, body, expected headers besides the default X-Initiator: user
+    ("unhashable part type (list)",
+     {"messages": [{"role": "user", "content": [{"type": ["image"]}, {"type": "text", "text": "hi"}]}]}, {}),
+    ("unhashable part type (dict)", {"messages": [{"role": "user", "content": [{"type": {"image": 1}}]}]}, {}),
+    ("unhashable type deep in a tool result", {"messages": [ANT_FIRST, ANT_CALL, {"role": "user", "content": [
+        {"type": "tool_result", "tool_use_id": "toolu_1", "content": [{"type": ["image"]}]}]}]},
+     {"X-Initiator": AGENT}),
+    ("unhashable Responses item type", {"input": [{"type": ["function_call_output"], "output": "x"}]}, {}),
+    ("unhashable system block type", {"system": [{"type": {"text": 1}, "text": "x"}], "messages": [ANT_FIRST]}, {}),
+    ("unhashable role", {"messages": [{"role": ["assistant"], "content": "x"}]}, {}),
+    ("messages a string", {"messages": "What is the weather in Oslo?"}, {}),
+    ("messages a dict", {"messages": {"role": "assistant", "content": "x"}}, {}),
+    ("messages a number", {"messages": 42}, {}),
+    ("input a dict", {"input": {"type": "function_call_output", "output": "x"}}, {}),
+    ("input a number", {"input": 42}, {}),
+    ("content a number", {"messages": [{"role": "user", "content": 42}]}, {}),
+    ("content a dict", {"messages": [{"role": "user", "content": {"type": "tool_result"}}]}, {}),
+    ("None everywhere", {"messages": None, "input": None, "system": None, "tools": None}, {}),
+    ("None input", {"input": None}, {}),
+    ("None message", {"messages": [None]}, {}),
+    ("None role and content", {"messages": [{"role": None, "content": None}]}, {}),
+    ("None parts", {"messages": [{"role": "user", "content": [None, None]}]}, {}),
+    ("None part type", {"messages": [{"role": "user", "content": [{"type": None, "text": "x"}]}]}, {}),
+    ("None Responses items", {"input": [None]}, {}),
+    ("non-dict parts", {"messages": [{"role": "user", "content": ["text", 1, 2.5, True, ["nested", None]]}]}, {}),
+    ("non-dict Responses items", {"input": ["hi", 3, ["x"]]}, {}),
+    ("non-dict message", {"messages": [CHAT_FIRST, "assistant"]}, {}),
+    ("non-string text (number)", _claude_code_body([{"type": "text", "text": 5}]), {}),
+    ("non-string text (None)", _claude_code_body([{"type": "text", "text": None}]), {}),
+    ("non-string text (list)", _claude_code_body([{"type": "text", "text": [_REMINDER]}]), {}),
+    ("non-string billing header", {"system": [{"type": "text", "text": 5}], "messages": [
+        {"role": "user", "content": _NOTIFICATION}]}, {}),
+    ("non-dict system blocks", {"system": [None, 3, "x-anthropic-billing-header: cc_is_subagent=true;"],
+                                "messages": [ANT_FIRST]}, {}),
+    ("numbers as keys", {1: 2, "messages": [{0: "assistant", "role": "user", "content": [
+        {1: "image", "type": "text", "text": "x"}]}]}, {}),
+    ("numbers as keys beside an image", {"messages": [{"role": "user", "content": [
+        {0: None, "type": "image_url", "image_url": {"url": DATA_URL}}]}]}, {"Copilot-Vision-Request": "true"}),
+    ("tools a dict", {"messages": [CHAT_FIRST], "tools": {"name": "now", "input_schema": BARE}}, {}),
+    ("tools a string", {"messages": [CHAT_FIRST], "tools": "now"}, {}),
+    ("tools of non-dicts", {"messages": [CHAT_FIRST], "tools": [None, 3, "now", ["x"]]}, {}),
+    ("tool parameters a string",
+     {"messages": [CHAT_FIRST], "tools": [{"type": "function", "function": {"name": "now", "parameters": "{}"}}]}, {}),
+    ("schema type a dict", {"messages": [CHAT_FIRST], "tools": [{"name": "now", "input_schema": {"type": {"a": 1}}}]},
+     {}),
+    ("schema anyOf a dict",
+     {"messages": [CHAT_FIRST], "tools": [{"name": "now", "input_schema": {"anyOf": {"type": "object"}}}]}, {}),
+]
+
+
+@pytest.mark.parametrize("body,expected", [row[1:] for row in ODD_TABLE], ids=[row[0] for row in ODD_TABLE])
+def test_malformed_requests_pass_unchanged(body, expected):
+    before = copy.deepcopy(body)
+    assert shaper.shape_request(body) == ({"X-Initiator": USER, **expected}, None)
+    assert body == before
+
+
+@pytest.mark.parametrize("body", [None, [], "messages", 42], ids=repr)
+def test_a_body_that_is_not_an_object_passes_unchanged(body):
+    assert shaper.shape_request(body) == ({"X-Initiator": USER}, None)
+
+
+# Tools the rule can still read are repaired, whatever else is odd about them.
+ODD_TOOLS = [
+    # id, tool, expected repaired tool
+    ("chat tool without a name", {"type": "function", "function": {"parameters": BARE}},
+     {"type": "function", "function": {"parameters": {"type": "object", "properties": {}}}}),
+    ("anthropic tool without a name", {"input_schema": BARE}, {"input_schema": {"type": "object", "properties": {}}}),
+    ("unhashable tool type", {"type": ["function"], "name": "now", "parameters": BARE},
+     {"type": ["function"], "name": "now", "parameters": {"type": "object", "properties": {}}}),
+    ("function a string beside parameters", {"type": "function", "function": "now", "parameters": BARE},
+     {"type": "function", "function": "now", "parameters": {"type": "object", "properties": {}}}),
+    ("numbers as property names", {"name": "n", "input_schema": {"type": "object", "properties": {1: BARE}}},
+     {"name": "n", "input_schema": {"type": "object", "properties": {1: {"type": "object", "properties": {}}}}}),
+    ("numbers as schema keys", {"name": "n", "input_schema": {"type": "object", 1: 2}},
+     {"name": "n", "input_schema": {"type": "object", 1: 2, "properties": {}}}),
+    ("non-dicts among anyOf", {"name": "n", "input_schema": {"anyOf": [1, None, BARE]}},
+     {"name": "n", "input_schema": {"anyOf": [1, None, {"type": "object", "properties": {}}]}}),
+    ("unhashable entries in a type list", {"name": "n", "input_schema": {"type": [["x"], "object"]}},
+     {"name": "n", "input_schema": {"type": [["x"], "object"], "properties": {}}}),
+    # Go's JSON encoder writes a nil map as null: an object schema with no usable properties.
+    ("properties null", {"name": "n", "input_schema": {"type": "object", "properties": None}},
+     {"name": "n", "input_schema": {"type": "object", "properties": {}}}),
+]
+
+
+@pytest.mark.parametrize("tool,expected", [row[1:] for row in ODD_TOOLS], ids=[row[0] for row in ODD_TOOLS])
+def test_odd_tools_are_repaired_where_readable(tool, expected):
+    before = copy.deepcopy(tool)
+    assert shaper.shape_request({"messages": [CHAT_FIRST], "tools": [tool]}) == ({"X-Initiator": USER}, [expected])
+    assert tool == before
+
+
+def _nested(depth, leaf, key="items"):
+    """A schema ``depth`` levels above ``leaf``, built without recursion."""
+    schema = leaf
+    for _ in range(depth):
+        schema = {"type": "array", key: schema} if key == "items" else {"type": "object", key: {"x": schema}}
+    return schema
+
+
+@pytest.mark.parametrize("depth,key", [(400, "properties"), (500, "items"), (100_000, "items")])
+def test_a_deeply_nested_schema_passes_unchanged(depth, key):
+    """Deeper than MAX_SCHEMA_DEPTH, a schema is the client's to answer for (Copilot refuses
+    absurd ones anyway): the tool goes as sent, without exhausting Python's recursion limit."""
+    schema = _nested(depth, {"type": "object"}, key)
+    tool = {"name": "deep", "input_schema": schema}
+    assert shaper.shape_request({"messages": [CHAT_FIRST], "tools": [tool]}) == ({"X-Initiator": USER}, None)
+    assert shaper.repair_schema(schema) is schema
+    assert tool["input_schema"] is schema
+
+
+def test_schemas_are_repaired_down_to_the_depth_limit():
+    limit = shaper.MAX_SCHEMA_DEPTH
+    fixed = shaper.repair_schema(_nested(limit, {"type": "object"}))
+    for _ in range(limit):
+        fixed = fixed["items"]
+    assert fixed == {"type": "object", "properties": {}}
+    too_deep = _nested(limit + 1, {"type": "object"})
+    assert shaper.repair_schema(too_deep) is too_deep
+
+
+def test_deep_values_in_a_repaired_schema_are_shared_not_copied():
+    """Only the schemas on the way to a repair are copied: a deeply nested ``default`` (no
+    schema, not searched) is shared, not deep-copied through Python's recursion limit."""
+    default = []
+    for _ in range(100_000):
+        default = [default]
+    schema = {"type": "object", "default": default, "x-extra": {"a": {"b": 1}}}
+    fixed = shaper.repair_schema(schema)
+    assert fixed["properties"] == {}
+    assert fixed["default"] is default and fixed["x-extra"] is schema["x-extra"]
+    assert "properties" not in schema
+
+
+def test_header_names_that_are_not_strings_are_kept():
+    merged = shaper.merge_headers({1: "one", "x-initiator": "user", None: "none"}, {"X-Initiator": "agent"})
+    assert merged == {1: "one", None: "none", "X-Initiator": "agent"}
+
+
+# --- the LiteLLM hook ----------------------------------------------------------------------------
+@pytest.fixture
+def hooked(monkeypatch):
+    """The shaper loaded as the proxy loads it, with a stand-in for LiteLLM's CustomLogger base
+    class (LiteLLM is not installed for the unit tests), so that its hook is defined."""
+    custom_logger = types.ModuleType("litellm.integrations.custom_logger")
+    custom_logger.CustomLogger = type("CustomLogger", (), {})
+    for name, module in (("litellm", types.ModuleType("litellm")),
+                         ("litellm.integrations", types.ModuleType("litellm.integrations")),
+                         ("litellm.integrations.custom_logger", custom_logger)):
+        monkeypatch.setitem(sys.modules, name, module)
+    return _load_shaper()
+
+
+def _hook(module, kwargs, call_type="acompletion"):
+    return asyncio.run(module.proxy_handler_instance.async_pre_call_deployment_hook(kwargs, call_type))
+
+
+def test_the_hook_shapes_a_copilot_call(hooked):
+    kwargs = {"model": "github_copilot/gpt-4.1", "messages": [CHAT_IMAGE], "extra_headers": {"editor-version": "v"},
+              "tools": [{"type": "function", "function": {"name": "now", "parameters": BARE}}],
+              "litellm_logging_obj": _Call()}
+    assert _hook(hooked, kwargs) is kwargs
+    assert kwargs["extra_headers"] == {"editor-version": "v", "X-Initiator": "user", "Copilot-Vision-Request": "true"}
+    assert kwargs["tools"][0]["function"]["parameters"] == {"type": "object", "properties": {}}
+    assert _hook(hooked, {"model": "openai/gpt-4.1", "messages": [CHAT_FIRST]}) is None
+    assert _hook(hooked, {"model": "github_copilot/x", "input": "hi"}, "aembedding") is None
+
+
+@pytest.mark.parametrize("body,expected", [row[1:] for row in ODD_TABLE], ids=[row[0] for row in ODD_TABLE])
+def test_the_hook_passes_malformed_calls_on(hooked, body, expected):
+    kwargs = dict(body, model="github_copilot/claude-sonnet-4.5")
+    before = copy.deepcopy(kwargs)
+    assert _hook(hooked, kwargs, "aanthropic_messages") is kwargs
+    assert kwargs.pop("extra_headers") == {"X-Initiator": USER, **expected}
+    assert kwargs == before
+
+
+@pytest.mark.parametrize("call_type", [["acompletion"], {"value": 1}, None, 3])
+def test_the_hook_ignores_odd_call_types(hooked, call_type):
+    kwargs = {"model": "github_copilot/gpt-4.1", "messages": [CHAT_FIRST]}
+    assert _hook(hooked, kwargs, call_type) is None
+    assert "extra_headers" not in kwargs
+
+
+@pytest.mark.parametrize("break_it", ["rule", "logging object"])
+def test_a_failing_hook_passes_the_request_on_unchanged(hooked, monkeypatch, caplog, break_it):
+    """Whatever goes wrong inside, the request goes on as it came, with one warning line that
+    names no request content (prompts and keys are in the request)."""
+    secret = "sk-secret-prompt"
+    if break_it == "rule":
+        def fail(body):
+            raise ValueError(secret)
+        monkeypatch.setattr(hooked, "shape_request", fail)
+        call = _Call()
+    else:
+        call = object()  # takes no attributes: the first decision cannot be kept on it
+    kwargs = {"model": "github_copilot/gpt-4.1", "messages": [{"role": "user", "content": secret}],
+              "tools": [{"name": "now", "input_schema": BARE}], "litellm_logging_obj": call}
+    before = dict(kwargs)
+    with caplog.at_level(logging.WARNING):
+        assert _hook(hooked, kwargs) is None
+    assert kwargs == before
+    assert len(caplog.records) == 1 and caplog.records[0].levelno == logging.WARNING
+    assert secret not in caplog.text and "\n" not in caplog.records[0].getMessage()

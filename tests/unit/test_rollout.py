@@ -1,6 +1,7 @@
 """The rollout's summary callback (callback_plugins/litellm_copilot_summary.py), run by real
 ansible-playbook over local hosts, and the hash lock the wheelhouse is built from."""
 
+import json
 import os
 import pathlib
 import re
@@ -15,7 +16,8 @@ ROLE = REPO / "roles" / "litellm_copilot"
 
 # A stand-in role of the same name: the callback keys on the role's name and on the fact the real
 # role's health gate sets. Hosts named in `fail_hosts` fail their "gate"; hosts in `stale_hosts`
-# pass with their last good model list, as after an outage.
+# pass with their last good model list, as after an outage. `versions` and `stale_reasons` (host ->
+# text) make a host report what it likes, as a host's root could.
 STAND_IN_TASKS = """
 - name: Gate
   ansible.builtin.fail:
@@ -24,9 +26,10 @@ STAND_IN_TASKS = """
 - name: Record what the host now serves
   ansible.builtin.set_fact:
     _litellm_copilot_result:
-      version: "1.2.3"
+      version: "{{ (versions | default({}))[inventory_hostname] | default('1.2.3') }}"
       models: 7
-      stale_models_reason: "{{ 'timeout: no answer in 3 s' if inventory_hostname in stale_hosts | default([]) else '' }}"
+      stale_models_reason: "{{ (stale_reasons | default({}))[inventory_hostname] | default(
+          'timeout: no answer in 3 s' if inventory_hostname in stale_hosts | default([]) else '') }}"
 """
 PLAYBOOK = """
 - name: Roll out
@@ -93,6 +96,26 @@ def test_host_serving_its_last_good_models_is_marked_and_warned_about(tmp_path):
     warnings = [line for line in result.stderr.splitlines() if line.startswith("[WARNING]")]
     assert warnings == ["[WARNING]: host-b serves its last good model list: model discovery failed "
                         "(timeout: no answer in 3 s)"], result.stderr
+
+
+def test_a_host_cannot_rewrite_the_summary(tmp_path):
+    # host-a passes, reporting a version and a cause that would erase the line under them and print
+    # over it on a terminal; host-b fails, which must still show.
+    hostile = {"versions": {"host-a": "1.0\x1b[2K\rok\u202e"},
+               "stale_reasons": {"host-a": "timeout\x1b[1B\x1b[2K\r\nhost-b  ok\x9b"},
+               "fail_hosts": ["host-b"]}
+    result = run_rollout(tmp_path, "-e", json.dumps(hostile))
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", output), repr(output)
+    assert summary(result.stdout) == {
+        "host-a": ("ok, last good models", r"1.0\x1b[2K\rok\u202e", "7"),
+        "host-b": ("failed", "-", "-"),
+        "host-c": ("not reached", "-", "-"),
+    }
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("[WARNING]")]
+    assert warnings == ["[WARNING]: host-a serves its last good model list: model discovery failed "
+                        r"(timeout\x1b[1B\x1b[2K\r\nhost-b  ok\x9b)"], result.stderr
 
 
 def test_summary_covers_only_the_limited_hosts(tmp_path):

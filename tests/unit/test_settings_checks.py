@@ -20,13 +20,14 @@ OWNED = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())["_litellm_copil
 DEFAULTS = yaml.safe_load(ROLE_DEFAULTS.read_text())
 CHECKED = sorted(set(DEFAULTS) & {
     "litellm_copilot_listen_host", "litellm_copilot_port", "litellm_copilot_num_workers",
+    "litellm_copilot_max_request_bytes",
     "litellm_copilot_health_timeout", "litellm_copilot_http_timeout", "litellm_copilot_master_key",
     "litellm_copilot_github_api_url", "litellm_copilot_api_base", "litellm_copilot_install_dir",
     "litellm_copilot_config_dir", "litellm_copilot_data_dir", "litellm_copilot_user", "litellm_copilot_group",
     "litellm_copilot_client_user", "litellm_copilot_service_name", "litellm_copilot_environment",
     "litellm_copilot_ide_headers", "litellm_copilot_extra_headers", "litellm_copilot_litellm_settings",
     "litellm_copilot_memory_max", "litellm_copilot_tasks_max", "litellm_copilot_limit_nofile",
-    "litellm_copilot_ip_address_allow"})
+    "litellm_copilot_ip_address_allow", "litellm_copilot_version", "litellm_copilot_wheelhouse_cache_dir"})
 
 
 def invalid(**variables):
@@ -37,7 +38,8 @@ def invalid(**variables):
 def test_the_defaults_pass():
     values = {name: DEFAULTS[name] for name in CHECKED}
     values["litellm_copilot_memory_max"] = "1024M"  # its default is a template over num_workers
-    assert len(values) == 23
+    values["litellm_copilot_wheelhouse_cache_dir"] = "/root/.cache/litellm-copilot/wheelhouse"  # over $HOME
+    assert len(values) == 26
     assert settings.copilot_invalid_settings(values, OWNED) == []
 
 
@@ -48,6 +50,8 @@ def test_the_defaults_pass():
     ("listen_host", "host_name"),
     ("port", 0), ("port", 65536), ("port", "80\n"), ("port", True),
     ("num_workers", 0), ("num_workers", "1 --reload"),
+    ("max_request_bytes", -1), ("max_request_bytes", "32M"), ("max_request_bytes", 2 ** 40 + 1),
+    ("max_request_bytes", True),
     ("master_key", "sk-"), ("master_key", "sk-" + "a" * 31), ("master_key", "sk-" + "a" * 32 + "\n"),
     ("master_key", "sk-" + "a" * 31 + " "), ("master_key", "pk-" + "a" * 40), ("master_key", "sk-1234"),
     ("github_api_url", "https://api.github.com\nExecStartPre=+/bin/true"),
@@ -57,6 +61,9 @@ def test_the_defaults_pass():
     ("user", "root\nUser=root"), ("user", "Litellm"), ("user", ""), ("group", "a b"),
     ("client_user", "dev/../root"), ("client_user", "-dev"),
     ("listen_host", "devvm-alice.example.internal"), ("listen_host", "localhost"),
+    # Both name files on the controller: no way out of the role's locks or the cache.
+    ("version", "../../../../root/.vault_pass"), ("version", "1.106.2/../x"), ("version", "1.106"),
+    ("wheelhouse_cache_dir", "/root/x/../.ssh"), ("wheelhouse_cache_dir", "cache"),
     ("service_name", "../x"), ("service_name", "a b"), ("service_name", "x\n"), ("service_name", "sshd@x"),
     ("memory_max", "1G\nUser=root"), ("memory_max", "-1"), ("memory_max", "lots"),
     ("tasks_max", 0), ("limit_nofile", "65536\n"),
@@ -70,7 +77,8 @@ def test_a_bad_value_is_named(name, value):
 
 @pytest.mark.parametrize("name, value", [
     ("listen_host", "0.0.0.0"), ("listen_host", "::"), ("listen_host", ""), ("listen_host", "::1"),
-    ("port", "4000"), ("master_key", ""), ("master_key", "sk-" + "A1_-" * 8),
+    ("port", "4000"), ("max_request_bytes", 0), ("max_request_bytes", "33554432"),
+    ("master_key", ""), ("master_key", "sk-" + "A1_-" * 8),
     ("api_base", "https://api.business.githubcopilot.com"), ("install_dir", "/srv/litellm-copilot.d/v2"),
     ("user", "_litellm"), ("client_user", ""), ("client_user", "alice-dev"), ("service_name", "litellm-copilot.blue"),
     ("memory_max", "infinity"), ("memory_max", "50%"), ("memory_max", "1536M"), ("tasks_max", "64"),
@@ -150,6 +158,7 @@ def render_unit(**variables):
 def test_the_unit_caps_resources_and_filters_ip_only_when_asked():
     unit = render_unit(num_workers=2)
     assert {"MemoryMax=2048M", "TasksMax=512", "LimitNOFILE=65536"} <= set(unit)
+    assert "    --max-request-bytes 33554432 \\" in unit  # the launcher's cap on request bodies
     assert not [line for line in unit if line.startswith("IPAddress")]
     unit = render_unit(ip_address_allow=["140.82.112.0/20", "2606:50c0::/32"], memory_max="3G")
     assert "MemoryMax=3G" in unit

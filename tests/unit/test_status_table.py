@@ -96,6 +96,51 @@ def test_a_long_github_error_is_clipped_in_the_status_table():
     assert lines[2].endswith('...') and len(cells(lines[2])[-1]) <= 200
 
 
+# --------------------------------------------------------------------------- what hosts and GitHub send
+
+# Rewrites the line on a terminal: erase it, back to its start, print "ok" over it.
+REWRITE = '1.0\x1b[2K\rok'
+# No character a terminal acts on instead of showing: C0 controls (ESC, CR, LF, TAB...), DEL, C1
+# controls, bidi embeddings, overrides and isolates, line and paragraph separators.
+UNSHOWN = re.compile('[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]')
+
+
+def test_a_host_cannot_rewrite_the_status_table():
+    text = report.status_table([
+        row('devvm-evil', litellm_version=REWRITE + '\x9b1A\u202eliated'),
+        row('devvm-bad', token='unreachable', plan=None, premium_interactions=None,
+            token_error='refused\r\n\x1b[1A\x1b[2Kdevvm-bad  up  \u2066ok\u2069'),
+    ])
+    assert not UNSHOWN.search(text.replace('\n', '')), repr(text)
+    assert len(text.splitlines()) == 4
+    by_host = {cells(line)[0]: line for line in text.splitlines()[2:]}
+    assert cells(by_host['devvm-evil'])[2] == r'1.0\x1b[2K\rok\x9b1A\u202eliated'
+    assert by_host['devvm-bad'].endswith(r'GitHub: refused\r\n\x1b[1A\x1b[2Kdevvm-bad  up  \u2066ok\u2069')
+
+
+@pytest.mark.parametrize('char, shown', [
+    ('\x00', r'\x00'), ('\x07', r'\x07'), ('\x08', r'\x08'), ('\t', r'\t'), ('\n', r'\n'), ('\r', r'\r'),
+    ('\x1b', r'\x1b'), ('\x7f', r'\x7f'), ('\x85', r'\x85'), ('\x9b', r'\x9b'), ('\u200f', r'\u200f'),
+    ('\u202a', r'\u202a'), ('\u202e', r'\u202e'), ('\u2066', r'\u2066'), ('\u2069', r'\u2069'),
+    ('\u2028', r'\u2028'), ('\ufeff', r'\ufeff'), ('\udcff', r'\udcff'),
+], ids=repr)
+def test_every_cell_shows_control_characters_escaped(char, shown):
+    text = report.format_table(('h', 'v', 'n'), [('h' + char, 'v' + char, 'n' + char)])
+    assert text.splitlines()[2] == 'h%s  v%s  n%s' % (shown, shown, shown)
+
+
+def test_text_is_left_as_it_is():
+    text = report.format_table(('a', 'b'), [('café ünïcode 中文 ✓', r'C:\path\x1b')])
+    assert text.splitlines()[2] == r'café ünïcode 中文 ✓  C:\path\x1b'
+
+
+def test_every_cell_is_clipped():
+    version = '1.0-' + 'x' * 10000
+    text = report.format_table(('host', 'litellm', 'models'), [('devvm-a', version, 3)])
+    assert len(cells(text.splitlines()[2])[1]) == report.CELL_MAX
+    assert len(report.format_table(('a', 'b'), [('\x1b' * 1000, 'b')]).splitlines()[2]) <= report.CELL_MAX + 3
+
+
 # --------------------------------------------------------------------------- one host's row
 
 UP = {'status': 200, 'json': {'status': 'connected', 'litellm_version': '1.106.2'}}

@@ -28,7 +28,7 @@ def build(tmp_path, *extra, python=PYTHON, venv=TARGET):
     return subprocess.run(
         [sys.executable, str(SCRIPT), "--wheelhouse", str(tmp_path / "wheelhouse.tar"), "--lock", str(tmp_path / "lock.txt"),
          "--python", python, "--arch", platform.machine(), "--glibc", "2.36", "--venv", venv,
-         "--pack", str(tmp_path / "cache" / "venv-test.tar.gz"), *extra],
+         "--pack", str(tmp_path / "cache" / "venv-test.tar.gz"), "--cache-dir", str(tmp_path / "cache"), *extra],
         capture_output=True, text=True, timeout=300)
 
 
@@ -49,7 +49,7 @@ def test_the_pack_holds_the_locked_packages_for_the_target_path(wheelhouse):
     cache = wheelhouse / "cache"
     pack = cache / "venv-test.tar.gz"
     assert sorted(p.name for p in cache.iterdir()) == ["venv-test.tar.gz", "venv-test.tar.gz.sha256"]
-    assert json.loads(sealed_tar("check", pack).stdout) == {str(pack): hashlib.sha256(pack.read_bytes()).hexdigest()}
+    assert json.loads(sealed_tar("check", cache, pack).stdout) == {str(pack): hashlib.sha256(pack.read_bytes()).hexdigest()}
     with tarfile.open(pack) as tar:
         members = {member.name: member for member in tar.getmembers()}
         script = tar.extractfile("bin/tinypkg").read().decode()
@@ -95,9 +95,9 @@ def test_the_built_check_leaves_out_a_pack_never_built_and_refuses_a_changed_one
         tar.addfile(info, io.BytesIO(b"x"))
     pack = tmp_path / "built.tar.gz"
     digest = json.loads(sealed_tar("seal", part, pack).stdout)[str(pack)]
-    done = sealed_tar("check", "--built", pack, never)
+    done = sealed_tar("check", "--built", tmp_path, pack, never)
     assert done.returncode == 0 and json.loads(done.stdout) == {str(pack): digest}
     with open(pack, "ab") as stream:
         stream.write(b"planted")
-    done = sealed_tar("check", "--built", pack, never)
+    done = sealed_tar("check", "--built", tmp_path, pack, never)
     assert done.returncode != 0 and str(pack) in done.stderr and done.stdout == ""

@@ -36,7 +36,8 @@ def test_hostile_target_versions_are_refused(tmp_path, option, value):
     """A version that is not plain stops the build before pip or any file is touched."""
     args = dict(GOOD, **{option: value})
     command = [item for pair in args.items() for item in pair]
-    done = run(command + ["--lock", str(tmp_path / "lock.txt"), "--tar", str(tmp_path / "w.tar")])
+    done = run(command + ["--lock", str(tmp_path / "lock.txt"), "--tar", str(tmp_path / "w.tar"),
+                          "--cache-dir", str(tmp_path)])
     assert done.returncode == 2
     assert "not a plain" in done.stderr
     assert list(tmp_path.iterdir()) == []
@@ -78,8 +79,10 @@ def test_built_tar_has_its_sha256_recorded_next_to_it(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(links),
            "PIP_CONFIG_FILE": "/dev/null"}
     command = [item for pair in GOOD.items() for item in pair]
-    done = run(command + ["--lock", str(lock), "--tar", str(tar)], env=env)
+    done = run(command + ["--lock", str(lock), "--tar", str(tar), "--cache-dir", str(cache)], env=env)
     assert done.returncode == 0, done.stderr
+    # The cache is private to the controller's user: it holds what every host runs as root.
+    assert cache.stat().st_mode & 0o777 == 0o700
     with tarfile.open(tar) as packed:
         assert sorted(packed.getnames()) == [wheel.name, "wheelhouse.txt"]
         assert packed.extractfile("wheelhouse.txt").read().decode() == wheel.name + "\n"
@@ -99,7 +102,7 @@ def test_a_wheel_the_lock_does_not_hash_builds_nothing(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(links),
            "PIP_CONFIG_FILE": "/dev/null"}
     command = [item for pair in GOOD.items() for item in pair]
-    done = run(command + ["--lock", str(lock), "--tar", str(cache / "w.tar")], env=env)
+    done = run(command + ["--lock", str(lock), "--tar", str(cache / "w.tar"), "--cache-dir", str(cache)], env=env)
     assert done.returncode != 0
     assert "DO NOT MATCH THE HASHES" in done.stderr + done.stdout
     assert list(cache.iterdir()) == []
@@ -128,7 +131,7 @@ def sealed(tmp_path):
 
 def test_a_sealed_tar_passes_the_check_with_its_sha256(sealed):
     tar, digest = sealed
-    done = sealed_tar("check", tar)
+    done = sealed_tar("check", tar.parent, tar)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {str(tar): digest}
 
@@ -141,7 +144,7 @@ def test_a_tar_changed_after_its_seal_is_refused_by_name(sealed):
         info = tarfile.TarInfo("venv/planted.pth")
         info.size = 6
         packed.addfile(info, io.BytesIO(b"import"))
-    done = sealed_tar("check", tar)
+    done = sealed_tar("check", tar.parent, tar)
     assert done.returncode != 0
     assert str(tar) in done.stderr and "sha256" in done.stderr
     assert done.stdout == ""
@@ -151,6 +154,72 @@ def test_a_tar_changed_after_its_seal_is_refused_by_name(sealed):
 def test_a_tar_without_its_seal_or_a_seal_without_its_tar_is_refused(sealed, missing):
     tar, _ = sealed
     (tar if missing == "tar" else tar.with_name(tar.name + ".sha256")).unlink()
-    done = sealed_tar("check", tar)
+    done = sealed_tar("check", tar.parent, tar)
     assert done.returncode != 0
     assert str(tar) in done.stderr and "sha256" in done.stderr
+
+
+@pytest.mark.parametrize("tar", ["/root/.vault_pass", "{cache}/../w.tar", "{cache}/sub/w.tar", "{cache}/w.txt",
+                                 "{cache}/.hidden.tar", "w.tar"])
+def test_a_tar_outside_the_cache_is_refused_before_anything_is_written(tmp_path, tar):
+    """A controller path a host could have chosen (a vault password file, a way out of the cache)
+    is refused before pip runs or any file or directory is made."""
+    cache = tmp_path / "cache"
+    command = [item for pair in GOOD.items() for item in pair]
+    done = run(command + ["--lock", str(tmp_path / "lock.txt"), "--tar", tar.format(cache=cache),
+                          "--cache-dir", str(cache)])
+    assert done.returncode == 1
+    assert "refused" in done.stderr or "absolute" in done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def unsafe_tar(tmp_path, member):
+    """A sealed tar in a cache holding one ordinary file and `member` (a TarInfo)."""
+    part = tmp_path / ".part"
+    with tarfile.open(part, "w") as tar:
+        ok = tarfile.TarInfo("lib/ok.py")
+        ok.size = 1
+        tar.addfile(ok, io.BytesIO(b"x"))
+        tar.addfile(member, io.BytesIO(b"x" * member.size) if member.isreg() else None)
+    tar = tmp_path / "venv-unsafe.tar"
+    assert sealed_tar("seal", part, tar).returncode == 0
+    return tar
+
+
+def member(name, kind=tarfile.REGTYPE, mode=0o644, linkname=""):
+    info = tarfile.TarInfo(name)
+    info.type, info.mode, info.linkname = kind, mode, linkname
+    info.size = 1 if kind == tarfile.REGTYPE else 0
+    return info
+
+
+@pytest.mark.parametrize("bad", [
+    member("bin/su", mode=0o4755), member("bin/sg", mode=0o2755), member("lib/w.py", mode=0o666),
+    member("dev/sda", kind=tarfile.BLKTYPE), member("dev/null", kind=tarfile.CHRTYPE), member("p", kind=tarfile.FIFOTYPE),
+    member("bin/python", kind=tarfile.SYMTYPE, linkname="/tmp/evil"),
+    member("lib/up", kind=tarfile.SYMTYPE, linkname="../../etc/shadow"),
+    member("lib/hard", kind=tarfile.LNKTYPE, linkname="etc/shadow"),
+    member("../outside.py"), member("/etc/cron.d/x"),
+], ids=lambda info: info.name)
+def test_a_sealed_tar_with_members_unsafe_to_unpack_as_root_is_refused(tmp_path, bad):
+    """The hosts unpack as root: a tar whose seal is intact (re-sealed by whoever could write the
+    cache) is still refused when it holds setuid files, devices, links leaving the tree or paths
+    outside it, and no sha256 is printed for a host to use."""
+    tar = unsafe_tar(tmp_path, bad)
+    done = sealed_tar("check", tmp_path, tar)
+    assert done.returncode != 0 and done.stdout == ""
+    assert repr(bad.name[:100]) in done.stderr
+
+
+def test_links_that_stay_inside_the_tree_pass(tmp_path):
+    tar = unsafe_tar(tmp_path, member("lib/alias.py", kind=tarfile.SYMTYPE, linkname="ok.py"))
+    done = sealed_tar("check", tmp_path, tar)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("where", ["/etc/passwd", "{cache}/../venv-unsafe.tar"])
+def test_the_check_refuses_a_tar_outside_the_cache(tmp_path, where):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    done = sealed_tar("check", cache, where.format(cache=cache))
+    assert done.returncode != 0 and done.stdout == "" and "refused" in done.stderr

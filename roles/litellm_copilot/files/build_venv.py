@@ -6,7 +6,7 @@ compiling their bytecode itself. The build happens here, never on a fleet host: 
 could plant code in a venv it built, which every other host would then run as its proxy.
 
   build_venv.py --wheelhouse TAR --lock LOCK --python 3.11.2 --arch x86_64 --glibc 2.36 \
-                --venv /opt/litellm-copilot/venvs/NAME --pack PACK.tar.gz
+                --venv /opt/litellm-copilot/venvs/NAME --pack CACHE/PACK.tar.gz --cache-dir CACHE
 
 - The wheels are the target's own wheelhouse (download_wheels.py), checked by the role against its
   seal before this runs; uv installs them offline, each against the hash lock (--require-hashes),
@@ -34,7 +34,7 @@ import tarfile
 import tempfile
 
 from download_wheels import matching  # next to this script, which is on sys.path when it runs
-from sealed_tar import seal
+from sealed_tar import in_cache, make_cache, seal
 
 CANNOT_BUILD = 3
 # uv --python-platform names glibc targets manylinux_2_17 .. manylinux_2_40.
@@ -162,8 +162,7 @@ def build(args):
     uv = find_uv()
     platform = uv_platform(args.arch, args.glibc)
     python, minor = find_python(uv, args.python)
-    cache = os.path.dirname(os.path.abspath(args.pack))
-    os.makedirs(cache, exist_ok=True)
+    cache = make_cache(args.cache_dir)
     work = tempfile.mkdtemp(prefix=".%s." % os.path.basename(args.pack), dir=cache)
     # The venv itself is built under a short path (the system's temporary directory), so uv gives
     # its scripts a plain shebang: a long one would not fit the kernel's limit.
@@ -212,9 +211,11 @@ def main(argv):
     parser.add_argument("--glibc", required=True, type=matching("glibc"), help="the target's glibc, e.g. 2.36")
     parser.add_argument("--venv", required=True, help="the venv's path on the target")
     parser.add_argument("--pack", required=True, help="the pack to write (and PACK.sha256)")
+    parser.add_argument("--cache-dir", required=True, help="the cache directory the pack is written to")
     args = parser.parse_args(argv)
     if not re.fullmatch(r"(/[A-Za-z0-9_.+-]+)+", args.venv):
         parser.error("--venv must be an absolute path of plain names: %r" % args.venv[:200])
+    in_cache(args.pack, args.cache_dir)
     try:
         return build(args)
     except CannotBuild as reason:

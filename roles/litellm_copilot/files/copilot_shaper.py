@@ -14,9 +14,13 @@ Responses, Anthropic Messages, and LiteLLM's own translations between them) it s
 
 The rule, ``shape_request``, is pure (no LiteLLM import), so unit tests read it without a proxy.
 The LiteLLM hook at the bottom only applies its result.
+
+Every request body is a client's and may be hostile or malformed, and the hook runs on the proxy's
+event loop: every rule runs in time linear in the request's size, nothing recurses deeper than
+``MAX_SCHEMA_DEPTH``, and a shape the rule does not expect is passed on as it came (LiteLLM or
+Copilot answers it with their own 4xx), never turned into a 500 by the shaper.
 """
-import copy
-import re
+import logging
 
 AGENT = "agent"
 USER = "user"
@@ -31,6 +35,13 @@ _RESPONSES_AGENT_ITEMS = frozenset({"reasoning", "compaction", "item_reference"}
 _SCHEMA_KEYS = ("items", "additionalProperties", "not", "contains", "propertyNames", "if", "then", "else")
 _SCHEMA_LIST_KEYS = ("anyOf", "oneOf", "allOf", "prefixItems")
 _SCHEMA_MAP_KEYS = ("properties", "patternProperties", "$defs", "definitions")
+# How many schemas deep the tool schema repair goes (the root schema is depth 0). Real tool schemas
+# are a handful of levels deep; a deeper one is left as the client sent it, so a hostile one can
+# neither exhaust Python's recursion limit nor cost more than its size.
+MAX_SCHEMA_DEPTH = 64
+# Where the hook reports a request it could not shape: under LiteLLM's own logger, so the line
+# goes wherever the proxy's log goes.
+_LOG = logging.getLogger("LiteLLM.copilot_shaper")
 
 
 def shape_request(body):
@@ -45,6 +56,9 @@ def shape_request(body):
     repaired copy of ``body["tools"]`` when a schema needed ``properties``, else ``None`` (keep
     the request's tools as they are).
     """
+    if not isinstance(body, dict):
+        # Nothing to read: a person's request as far as billing goes, and the body is left alone.
+        return {INITIATOR_HEADER: USER}, None
     headers = {INITIATOR_HEADER: initiator(body)}
     if has_image(body):
         headers[VISION_HEADER] = "true"
@@ -93,7 +107,8 @@ def _only_tool_results(content):
 CLAUDE_CODE_SYSTEM_MARK = "x-anthropic-billing-header:"
 _SUBAGENT_FLAG = "cc_is_subagent=true"
 _COMPACTION_ASK = "Your task is to create a detailed summary of the conversation so far"
-_REMINDERS = re.compile(r"<system-reminder>.*?</system-reminder>", re.DOTALL)
+_REMINDER_OPEN = "<system-reminder>"
+_REMINDER_CLOSE = "</system-reminder>"
 
 
 def claude_code_housekeeping(body):
@@ -119,8 +134,33 @@ def claude_code_housekeeping(body):
     if texts and _COMPACTION_ASK in texts[-1]:
         return True
     only_reminders = all(block.get("type") in ("text", "tool_result") for block in blocks) \
-        and all(not _REMINDERS.sub("", text).strip() for text in texts)
+        and all(not _without_reminders(text).strip() for text in texts)
     return bool(texts) and only_reminders
+
+
+def _without_reminders(text):
+    """``text`` without its ``<system-reminder>...</system-reminder>`` blocks: each block runs from
+    an opening tag to the first closing tag after it, as the regex ``<system-reminder>.*?
+    </system-reminder>`` (DOTALL) would remove them.
+
+    A scan, not that regex: on many unclosed opening tags the regex tries every one of them
+    against the rest of the text (quadratic: 272 KB took 45 s on the event loop). Here every
+    character is looked at once: each search starts where the previous one ended, and an opening
+    tag with no closing tag after it ends the scan, since no later opening tag can have one either.
+    """
+    kept = []
+    start = 0
+    while True:
+        opening = text.find(_REMINDER_OPEN, start)
+        if opening < 0:
+            break
+        closing = text.find(_REMINDER_CLOSE, opening + len(_REMINDER_OPEN))
+        if closing < 0:
+            break
+        kept.append(text[start:opening])
+        start = closing + len(_REMINDER_CLOSE)
+    kept.append(text[start:])
+    return "".join(kept)
 
 
 def _claude_code_mark(system):
@@ -158,7 +198,9 @@ def has_image(body):
             pending.extend(node)
         elif isinstance(node, dict):
             kind = node.get("type")
-            if kind in IMAGE_TYPES or (kind is None and "image_url" in node):
+            # A set lookup needs a hashable key: a list or dict "type" is no image type (and
+            # would otherwise raise "unhashable type").
+            if (isinstance(kind, str) and kind in IMAGE_TYPES) or (kind is None and "image_url" in node):
                 return True
             pending.extend(node.values())
     return False
@@ -196,12 +238,20 @@ def _repair_tool(tool):
 
 
 def repair_schema(schema):
-    """``schema`` itself when nothing needs repair, else a repaired deep copy."""
-    if not _needs_repair(schema):
+    """``schema`` itself when nothing needs repair (or it is nested deeper than
+    ``MAX_SCHEMA_DEPTH``), else a repaired copy. Only the schemas on the way to a repair are
+    copied; everything else (other subschemas, ``default``, ``enum``, ``examples`` values of any
+    depth) is shared with ``schema``, which is not changed."""
+    if not isinstance(schema, dict):
         return schema
-    fixed = copy.deepcopy(schema)
-    _repair_in_place(fixed)
-    return fixed
+    try:
+        return _repaired(schema, 0)
+    except _TooDeep:
+        return schema
+
+
+class _TooDeep(Exception):
+    """A schema nested deeper than ``MAX_SCHEMA_DEPTH``: its tool is left as the client sent it."""
 
 
 def _is_object(schema):
@@ -209,31 +259,37 @@ def _is_object(schema):
     return kind == "object" or (isinstance(kind, list) and "object" in kind)
 
 
-def _subschemas(schema):
+def _repaired(schema, depth):
+    """``schema`` (a dict) itself when nothing in it needs ``properties``, else a repaired copy.
+
+    Each subschema is visited once, so the time is linear in the schema's size; the recursion is
+    bounded by ``MAX_SCHEMA_DEPTH``.
+    """
+    if depth > MAX_SCHEMA_DEPTH:
+        raise _TooDeep
+    changes = {}
+    if _is_object(schema) and not isinstance(schema.get("properties"), dict):
+        changes["properties"] = {}
     for key in _SCHEMA_KEYS:
-        if isinstance(schema.get(key), dict):
-            yield schema[key]
+        value = schema.get(key)
+        if isinstance(value, dict):
+            fixed = _repaired(value, depth + 1)
+            if fixed is not value:
+                changes[key] = fixed
     for key in _SCHEMA_LIST_KEYS:
-        if isinstance(schema.get(key), list):
-            yield from (entry for entry in schema[key] if isinstance(entry, dict))
+        value = schema.get(key)
+        if isinstance(value, list):
+            fixed = [_repaired(entry, depth + 1) if isinstance(entry, dict) else entry for entry in value]
+            if any(new is not old for new, old in zip(fixed, value)):
+                changes[key] = fixed
     for key in _SCHEMA_MAP_KEYS:
-        if isinstance(schema.get(key), dict):
-            yield from (entry for entry in schema[key].values() if isinstance(entry, dict))
-
-
-def _needs_repair(schema):
-    if not isinstance(schema, dict):
-        return False
-    if _is_object(schema) and not isinstance(schema.get("properties"), dict):
-        return True
-    return any(_needs_repair(sub) for sub in _subschemas(schema))
-
-
-def _repair_in_place(schema):
-    if _is_object(schema) and not isinstance(schema.get("properties"), dict):
-        schema["properties"] = {}
-    for sub in _subschemas(schema):
-        _repair_in_place(sub)
+        value = schema.get(key)
+        if isinstance(value, dict):
+            fixed = {name: _repaired(entry, depth + 1) if isinstance(entry, dict) else entry
+                     for name, entry in value.items()}
+            if any(fixed[name] is not entry for name, entry in value.items()):
+                changes[key] = fixed
+    return {**schema, **changes} if changes else schema
 
 
 # --- The LiteLLM hook -------------------------------------------------------------------------
@@ -259,16 +315,31 @@ if CustomLogger is not None:
         """
 
         async def async_pre_call_deployment_hook(self, kwargs, call_type):
-            if getattr(call_type, "value", call_type) not in SHAPED_CALLS or not _bound_for_copilot(kwargs):
+            try:
+                return shape_call(kwargs, call_type)
+            except Exception as error:  # pylint: disable=broad-except
+                # Whatever the rule missed, the request goes on as it came rather than failing
+                # with a 500. No request content in the line (prompts, keys): the exception's type
+                # only, as its message may quote the request.
+                _LOG.warning("copilot_shaper: request passed on unshaped (%s)", type(error).__name__)
                 return None
-            headers, tools = shape_request(kwargs)
-            headers = first_decision(kwargs.get("litellm_logging_obj"), headers)
-            kwargs["extra_headers"] = merge_headers(kwargs.get("extra_headers"), headers)
-            if tools is not None:
-                kwargs["tools"] = tools
-            return kwargs
 
     proxy_handler_instance = CopilotShaper()
+
+
+def shape_call(kwargs, call_type):
+    """What the hook does with one LiteLLM call: ``kwargs`` shaped in place and returned, or
+    ``None`` (LiteLLM's "unchanged") for a call not bound for Copilot. Everything is decided
+    before ``kwargs`` is touched, so a failure leaves the request as it came."""
+    call_type = getattr(call_type, "value", call_type)
+    if not isinstance(call_type, str) or call_type not in SHAPED_CALLS or not _bound_for_copilot(kwargs):
+        return None
+    headers, tools = shape_request(kwargs)
+    headers = first_decision(kwargs.get("litellm_logging_obj"), headers)
+    kwargs["extra_headers"] = merge_headers(kwargs.get("extra_headers"), headers)
+    if tools is not None:
+        kwargs["tools"] = tools
+    return kwargs
 
 
 def _bound_for_copilot(kwargs):
@@ -304,6 +375,8 @@ def merge_headers(existing, shaped):
     case: two spellings of one header would both go out, and Copilot would read either."""
     names = {name.lower() for name in shaped}
     existing = existing if isinstance(existing, dict) else {}
-    merged = {name: value for name, value in existing.items() if name.lower() not in names}
+    # A name that is not a string is no spelling of ours: kept, for LiteLLM to judge.
+    merged = {name: value for name, value in existing.items()
+              if not (isinstance(name, str) and name.lower() in names)}
     merged.update(shaped)
     return merged

@@ -17,7 +17,7 @@ builds for the same target never see (or leave) a half-written wheelhouse.
 The target's versions come from the host, which the controller does not trust: each must match a
 strict pattern (the role checks them too), and they only ever travel as arguments, never as shell.
 
-usage: download_wheels.py --python 3.11.2 --arch x86_64 --glibc 2.36 --lock LOCKFILE (--dest DIR | --tar TAR)
+usage: download_wheels.py --python 3.11.2 --arch x86_64 --glibc 2.36 --lock LOCKFILE (--dest DIR | --tar TAR --cache-dir DIR)
 """
 import argparse
 import os
@@ -30,7 +30,7 @@ import tempfile
 from pip._internal.cli.main import main as pip_main
 from pip._vendor.packaging import markers
 
-from sealed_tar import seal  # next to this script, which is on sys.path when it runs
+from sealed_tar import in_cache, make_cache, seal  # next to this script, which is on sys.path when it runs
 
 
 def target_markers(python, arch):
@@ -91,8 +91,7 @@ def download(args, dest):
 
 def build_tar(args):
     """Downloads the wheelhouse and packs it into args.tar, with its sha256 next to it."""
-    cache = os.path.dirname(os.path.abspath(args.tar))
-    os.makedirs(cache, exist_ok=True)
+    cache = make_cache(args.cache_dir)
     work = tempfile.mkdtemp(prefix=".%s." % os.path.basename(args.tar), dir=cache)
     try:
         wheels = os.path.join(work, "wheels")
@@ -124,7 +123,10 @@ def main(argv):
     output = parser.add_mutually_exclusive_group(required=True)
     output.add_argument("--dest", help="download the wheels into this directory")
     output.add_argument("--tar", help="build the wheelhouse tar (and TAR.sha256) at this path")
+    parser.add_argument("--cache-dir", help="with --tar: the cache directory TAR must lie directly in")
     args = parser.parse_args(argv)
+    if args.tar:
+        in_cache(args.tar, args.cache_dir or "")
     return build_tar(args) if args.tar else download(args, args.dest)
 
 

@@ -3,20 +3,80 @@
 with its sha256 in TAR.sha256 (sha256sum's format) when it was made.
 
   sealed_tar.py seal PART TAR    record PART's sha256 and move it into place as TAR, then TAR.sha256
-  sealed_tar.py check TAR...     every TAR must still match its TAR.sha256; prints {TAR: sha256}
-  sealed_tar.py check --built TAR...
+  sealed_tar.py check CACHE TAR...
+                                 every TAR must lie in CACHE, still match its TAR.sha256 and hold
+                                 only plain files, directories and links that stay inside it;
+                                 prints {TAR: sha256}
+  sealed_tar.py check --built CACHE TAR...
                                  the same for the TARs that were built (sealed); the others are left out
 
 The cache outlives a run and anyone who can write it could change a tar, so the role checks every
 tar before a host gets it, and the host checks its copy against the printed sha256 before using it.
 Both files are renamed into place, the tar first: a sidecar is only ever next to the complete tar it
 describes, and a tar without one (an interrupted build) counts as missing.
+
+Every path here comes to the controller's tools as an argument the role derived from a host's
+report, so each must name a file directly inside the cache directory, with a plain name
+(in_cache): nothing a host says can point a build or a copy at another file of the controller.
+The members are checked too (unsafe_members): the hosts unpack them as root.
 """
 import hashlib
 import json
 import os
+import re
+import stat
 import sys
+import tarfile
 import tempfile
+
+# What the cache holds: wheelhouses (.tar) and packed venvs (.tar.gz), named by the role.
+CACHED_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,200}\.tar(?:\.gz)?")
+
+
+def in_cache(path, cache_dir):
+    """`path` when it names a tar directly inside `cache_dir` (both absolute); else exits saying why."""
+    if not (os.path.isabs(path) and os.path.isabs(cache_dir)):
+        sys.exit("%r and the cache %r must be absolute paths" % (path[:200], cache_dir[:200]))
+    directory, name = os.path.split(os.path.normpath(path))
+    if directory != os.path.normpath(cache_dir) or not CACHED_NAME.fullmatch(name):
+        sys.exit("%r is not a tar directly inside the cache %r: refused" % (path[:200], cache_dir[:200]))
+    return path
+
+
+def make_cache(cache_dir):
+    """The cache directory, private to the controller's user (0700) whoever made it first."""
+    os.makedirs(cache_dir, mode=0o700, exist_ok=True)
+    if os.stat(cache_dir).st_uid == os.getuid():
+        os.chmod(cache_dir, 0o700)
+    return cache_dir
+
+
+def unsafe_members(tar_path):
+    """Names (at most 5) of the members a root unpack must not write: anything but regular files,
+    directories and relative links that stay inside the tree; paths leaving it; setuid, setgid,
+    sticky or group/world-writable modes."""
+    unsafe = []
+    with tarfile.open(tar_path) as tar:
+        for member in tar:
+            name = posixpath_normal(member.name)
+            if name is None or not (member.isreg() or member.isdir() or member.issym()):
+                unsafe.append(member.name)
+            elif member.mode & (stat.S_ISUID | stat.S_ISGID | stat.S_ISVTX | stat.S_IWGRP | stat.S_IWOTH):
+                unsafe.append(member.name)
+            elif member.issym() and (member.linkname.startswith("/") or posixpath_normal(
+                    os.path.join(os.path.dirname(name), member.linkname)) is None):
+                unsafe.append(member.name)
+            if len(unsafe) == 5:
+                break
+    return unsafe
+
+
+def posixpath_normal(name):
+    """`name` normalized when it is a relative path that stays inside its tree, else None."""
+    normal = os.path.normpath(name)
+    if name.startswith("/") or normal == ".." or normal.startswith("../"):
+        return None
+    return normal
 
 
 def sha256_of(path):
@@ -53,9 +113,11 @@ def recorded(tar):
     return words[0] if words else None
 
 
-def check(tars, built_only=False):
-    """{tar: sha256} when every tar matches its record; else exits naming the ones that do not.
+def check(cache_dir, tars, built_only=False):
+    """{tar: sha256} when every tar lies in `cache_dir`, matches its record and holds only safe
+    members; else exits naming the ones that do not.
     built_only: a tar without a seal (never built completely) is left out instead."""
+    tars = [in_cache(tar, cache_dir) for tar in tars]
     if built_only:
         tars = [tar for tar in tars if recorded(tar) is not None]
     missing = [tar for tar in tars if not os.path.isfile(tar) or recorded(tar) is None]
@@ -68,16 +130,22 @@ def check(tars, built_only=False):
         sys.exit("The cached %s no longer matches the sha256 recorded when it was built (its .sha256 file "
                  "next to it): it changed since, so no host gets it. Delete the tar and its .sha256 file to "
                  "build it again." % ", ".join(changed))
+    for tar in tars:
+        unsafe = unsafe_members(tar)
+        if unsafe:
+            sys.exit("The cached %s holds members a host must not unpack as root (devices, hard links, links or "
+                     "paths leaving the tree, setuid/setgid or writable modes): %s. Delete it and its .sha256 "
+                     "file to build it again." % (tar, ", ".join(repr(name[:100]) for name in unsafe)))
     return digests
 
 
 def main(argv):
     if len(argv) == 3 and argv[0] == "seal":
         print(json.dumps({argv[2]: seal(argv[1], argv[2])}))
-    elif len(argv) > 1 and argv[:2] == ["check", "--built"]:
-        print(json.dumps(check(argv[2:], built_only=True)))
+    elif len(argv) > 2 and argv[:2] == ["check", "--built"]:
+        print(json.dumps(check(argv[2], argv[3:], built_only=True)))
     elif len(argv) > 1 and argv[0] == "check":
-        print(json.dumps(check(argv[1:])))
+        print(json.dumps(check(argv[1], argv[2:])))
     else:
         sys.exit(__doc__)
 

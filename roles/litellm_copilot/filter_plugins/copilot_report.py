@@ -8,15 +8,30 @@ rollout summary (callback_plugins/litellm_copilot_summary.py) and the demo (scri
 all print through it. The status report's rows are built here too, from what the role's status
 entry point (tasks/status.yml) registered on each host, so the playbook reshapes nothing in Jinja.
 
+Every cell is printed through ``printable``: versions, model counts and error messages come from
+the hosts and from GitHub, and a host's root must not be able to rewrite the report on the
+operator's terminal (an ANSI escape or a carriage return could erase a "failed" row).
+
 Standard library only: the callback and the demo script load this file directly.
 """
 
+import unicodedata
+
 # A status line stays readable however long GitHub's error message is.
 _LAST_CELL_MAX = 200
+# Any other cell: a version, a host name or a count is far shorter; a host sending a longer one
+# must not stretch every line of the table off the screen.
+CELL_MAX = 100
+# What a terminal acts on instead of showing, by Unicode category: controls (C0 with ESC, CR, LF,
+# TAB; DEL; C1 with CSI U+009B), format characters (the bidi embeddings, overrides and isolates
+# U+202A-U+202E and U+2066-U+2069, zero-width characters), lone surrogates (printing one raises)
+# and the line and paragraph separators.
+_UNPRINTABLE = frozenset(("Cc", "Cf", "Cs", "Zl", "Zp"))
+_NAMED_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 _PROBLEMS = {
     "invalid_token": "GitHub token invalid or revoked: run playbooks/login.yml",
     "no_copilot": "account has no Copilot seat",
-    "empty_token": "no token stored: deploy site.yml",
+    "empty_token": "no usable token stored (missing, empty or a link): deploy site.yml",
 }
 STATUS_HEADER = ("host", "proxy", "litellm", "models", "plan", "premium used", "left", "used", "resets", "problem")
 
@@ -28,13 +43,31 @@ def _clip(text, limit):
     return text[:limit - 3].rsplit(" ", 1)[0] + "..."
 
 
+def _escape(char):
+    """char written out the way Python writes it in a string literal: \\r, \\x1b, \\u202e."""
+    if char in _NAMED_ESCAPES:
+        return _NAMED_ESCAPES[char]
+    code = ord(char)
+    return "\\x%02x" % code if code <= 0xFF else "\\u%04x" % code if code <= 0xFFFF else "\\U%08x" % code
+
+
+def printable(value, limit=CELL_MAX):
+    """value as text safe to print on a terminal: every control, format or separator character
+    escaped (shown, not acted on), then clipped to limit characters (escapes count, so the width
+    stays bounded)."""
+    text = "".join(_escape(char) if unicodedata.category(char) in _UNPRINTABLE else char for char in str(value))
+    return _clip(text, limit)
+
+
 def format_table(header, rows, last_cell_max=None):
     """header and rows (sequences of cells of any type) as aligned text: a header line, a rule of
-    dashes under each column, one line per row; columns two spaces apart, no trailing spaces."""
-    lines = [[str(cell) for cell in line] for line in [header] + [list(row) for row in rows]]
-    if last_cell_max:
-        for line in lines:
-            line[-1] = _clip(line[-1], last_cell_max)
+    dashes under each column, one line per row; columns two spaces apart, no trailing spaces.
+
+    Each cell goes through ``printable`` (at most CELL_MAX characters; the last one at most
+    last_cell_max if given): cells come from hosts and from GitHub, so they are not trusted."""
+    limits = [CELL_MAX] * (len(header) - 1) + [last_cell_max or CELL_MAX]
+    lines = [[printable(cell, limit) for cell, limit in zip(line, limits)]
+             for line in [header] + [list(row) for row in rows]]
     widths = [max(len(line[column]) for line in lines) for column in range(len(header))]
     lines.insert(1, ["-" * width for width in widths])
     return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip()

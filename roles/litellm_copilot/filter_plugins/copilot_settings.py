@@ -30,6 +30,8 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 # RFC 9110 token characters.
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}")
 _SETTING = re.compile(r"[a-z_][a-z0-9_]{0,127}")
+# A release number: it names the hash lock and the cached builds on the controller.
+_VERSION = re.compile(r"[0-9]{1,4}\.[0-9]{1,4}\.[0-9]{1,4}")
 # systemd sizes (MemoryMax=): bytes with an optional K/M/G/T suffix, a percentage, or infinity.
 _SIZE = re.compile(r"[1-9][0-9]{0,15}[KMGT]?|[1-9][0-9]?%|100%|infinity")
 _IP_KEYWORDS = ("any", "localhost", "link-local", "multicast")
@@ -160,13 +162,13 @@ def _ip_list(value):
             "systemd words %s" % ", ".join(_IP_KEYWORDS)]
 
 
-def _positive(name, value, maximum):
+def _positive(name, value, maximum, minimum=1):
     # Extra vars given as key=value arrive as strings.
     if _text(value) and value.isdigit() and value.isascii():
         value = int(value)
-    if _int(value) and 0 < value <= maximum:
+    if _int(value) and minimum <= value <= maximum:
         return []
-    return ["%s must be a whole number from 1 to %d" % (name, maximum)]
+    return ["%s must be a whole number from %d to %d" % (name, minimum, maximum)]
 
 
 def copilot_invalid_settings(settings, owned_environment=()):
@@ -182,6 +184,9 @@ def copilot_invalid_settings(settings, owned_environment=()):
         "litellm_copilot_listen_host": _listen_host,
         "litellm_copilot_port": lambda v: _positive("litellm_copilot_port", v, 65535),
         "litellm_copilot_num_workers": lambda v: _positive("litellm_copilot_num_workers", v, 64),
+        # 0: no cap; the 1 TiB top only keeps the value a plain number.
+        "litellm_copilot_max_request_bytes": lambda v: _positive("litellm_copilot_max_request_bytes", v,
+                                                                 2 ** 40, minimum=0),
         "litellm_copilot_health_timeout": lambda v: _positive("litellm_copilot_health_timeout", v, 86400),
         "litellm_copilot_http_timeout": lambda v: _positive("litellm_copilot_http_timeout", v, 3600),
         "litellm_copilot_master_key": lambda v: [] if v == "" or (_fits(_MASTER_KEY, v) and v != "sk-1234") else [
@@ -208,6 +213,10 @@ def copilot_invalid_settings(settings, owned_environment=()):
         "litellm_copilot_tasks_max": lambda v: _positive("litellm_copilot_tasks_max", v, 4194304),
         "litellm_copilot_limit_nofile": lambda v: _positive("litellm_copilot_limit_nofile", v, 1048576),
         "litellm_copilot_ip_address_allow": _ip_list,
+        # Both name files on the controller (the hash lock, the cache of wheelhouses and venvs).
+        "litellm_copilot_version": lambda v: [] if _fits(_VERSION, v) else [
+            "litellm_copilot_version must be a release number such as 1.106.2"],
+        "litellm_copilot_wheelhouse_cache_dir": lambda v: _path("litellm_copilot_wheelhouse_cache_dir", v),
     }
     errors = []
     for name in sorted(settings):
@@ -235,9 +244,22 @@ def copilot_local_url(host, port):
     return ("http://[%s]:%s" if ":" in local else "http://%s:%s") % (local, port)
 
 
+def copilot_socket_holds(show, host, port):
+    """Whether ``systemctl show --property=ActiveState --property=Listen`` of the gateway's socket
+    unit (``show``, its stdout) says the unit is active and holds the listen address: then the port
+    is systemd's, and a connection to it reaches the gateway, not a process that bound it first."""
+    if not isinstance(show, str):
+        return False
+    properties = dict(line.partition("=")[::2] for line in show.splitlines())
+    stream = copilot_listen_stream(host, port)
+    address = "[::]:%s" % port if stream == str(port) else stream
+    return properties.get("ActiveState") == "active" and properties.get("Listen") == address + " (Stream)"
+
+
 class FilterModule(object):
     def filters(self):
         return {
+            "copilot_socket_holds": copilot_socket_holds,
             "copilot_invalid_settings": copilot_invalid_settings,
             "copilot_is_loopback": copilot_is_loopback,
             "copilot_listen_stream": copilot_listen_stream,
