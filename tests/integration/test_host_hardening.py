@@ -12,8 +12,12 @@ def test_the_service_runs_with_resource_caps():
     shown = host_output("systemctl", "show", SERVICE, "--property", "MemoryMax,TasksMax,LimitNOFILE")
     limits = dict(line.split("=", 1) for line in shown.split())
     assert limits == {"MemoryMax": str(workers * 1024 * 1024 * 1024), "TasksMax": "512", "LimitNOFILE": "65536"}
-    # The proxy runs within them.
-    assert host_output("systemctl", "show", SERVICE, "--property", "ActiveState", "--value").strip() == "active"
+    # The proxy runs within them, enabled, sandboxed, as the service user.
+    shown = host_output("systemctl", "show", SERVICE, "--property",
+                        "ActiveState,UnitFileState,User,ProtectSystem,NoNewPrivileges")
+    assert dict(line.split("=", 1) for line in shown.split()) == {
+        "ActiveState": "active", "UnitFileState": "enabled", "User": "litellm", "ProtectSystem": "strict",
+        "NoNewPrivileges": "yes"}
 
 
 def task_output(output, task):

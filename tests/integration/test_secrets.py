@@ -1,6 +1,6 @@
 """Secrets never leak: not into Ansible's output at -vvv (through a token rotation, so the token,
 environment and master-key tasks all run with a change), not into the journal, not into any file
-other users can read; the files holding them are private to the service user; the unit's
+other users can read; the files holding them are private to root and the service user; the unit's
 sandbox keeps its systemd-analyze exposure at or below 2.5."""
 import re
 
@@ -60,6 +60,13 @@ def test_no_secret_in_verbose_ansible_output(rotation_output, secrets):
     assert leaks(rotation_output, secrets) == []
 
 
+def test_no_secret_in_the_config(rotation_output, secrets):
+    """The config names the master key by its environment variable; no secret is written in it."""
+    config = on_host("cat", CONFIG_DIR + "/config.yaml")
+    assert "master_key: os.environ/LITELLM_MASTER_KEY" in config
+    assert leaks(config, secrets) == []
+
+
 def test_no_secret_in_the_journal(rotation_output, secrets):
     cached = on_host("cat", TOKEN_CACHE, check=False)
     assert COPILOT_TOKEN.search(cached), "LiteLLM holds no Copilot token: the proxy never exchanged one"
@@ -79,18 +86,22 @@ def test_no_secret_in_files_others_can_read(rotation_output, secrets):
     assert found == []
 
 
-@pytest.mark.parametrize("path, mode", [
-    (DATA_DIR, "700"),
-    (TOKEN_DIR, "700"),
-    (TOKEN_FILE, "600"),
-    (TOKEN_CACHE, "600"),
-    (MASTER_KEY_FILE, "600"),
-    (LAST_GOOD_MODELS, "600"),
-    (ENV_FILE, "600"),
-    (ENV_FILE + ".last-good", "600"),
+# The service user writes only its token directory (LiteLLM's Copilot token cache); the data
+# directory, the generated master key and the last good list are root's, so that user can plant
+# no link where root reads or chowns (issue 20).
+@pytest.mark.parametrize("path, mode, owner, group", [
+    (DATA_DIR, "750", "root", "litellm"),
+    (TOKEN_DIR, "700", "litellm", "litellm"),
+    (TOKEN_FILE, "600", "litellm", "litellm"),
+    (TOKEN_CACHE, "600", "litellm", "litellm"),
+    (MASTER_KEY_FILE, "640", "root", "litellm"),
+    (LAST_GOOD_MODELS, "600", "root", "root"),
+    (ENV_FILE, "600", "litellm", "litellm"),
+    (ENV_FILE + ".last-good", "600", "litellm", "litellm"),
 ])
-def test_secret_files_are_private_to_the_service_user(path, mode):
-    assert on_host("stat", "--format", "%a %U", path).split() == [mode, "litellm"]
+def test_secret_files_are_private_to_root_and_the_service_user(path, mode, owner, group):
+    assert on_host("stat", "--format", "%a %U %G %F", path).strip().split(" ", 3) == [
+        mode, owner, group, "directory" if path in (DATA_DIR, TOKEN_DIR) else "regular file"]
 
 
 def test_config_dir_is_closed_to_others():

@@ -4,10 +4,13 @@ refused before they steer anything, and links the service user could plant are n
 the role's root tasks or the modules it runs as root."""
 import json
 import subprocess
+import time
 import uuid
 
 import pytest
-from conftest import sim_call
+from conftest import PROXY_KEY, PROXY_URL, say, sim_call
+from copilot_sim.wire import fingerprint
+from constants import SERVICE
 from lab import HOST, host_output, main_pid, on_host, run_playbook, the_one_failure
 
 DATA_DIR = "/var/lib/litellm-copilot"
@@ -180,5 +183,55 @@ def test_the_stored_token_is_not_read_through_a_link(serving, root_only_file, si
         host_output("sh", "-c", 'rm -f "$1" && cp -p /root/access-token.kept "$1" && rm /root/access-token.kept',
                     "sh", token_file)
     assert code == 0, output
-    assert marker not in json.dumps(sim_call("GET", "/_sim/requests"))
+    # The simulator records a credential as its fingerprint.
+    sent = json.dumps(sim_call("GET", "/_sim/requests"))
+    assert fingerprint(marker) not in sent and marker not in sent
     assert "no usable token stored (missing, empty or a link)" in output
+
+
+# Listens on the proxy's port as an unprivileged user and keeps whatever it is sent.
+IMPOSTOR = r'''
+import socket, sys
+server = socket.socket()
+server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+server.bind(("127.0.0.1", int(sys.argv[1])))
+server.listen()
+while True:
+    client, _ = server.accept()
+    with open("/tmp/impostor.log", "ab") as log:
+        log.write(client.recv(65536))
+    client.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+    client.close()
+'''
+
+
+@pytest.fixture
+def impostor_on_the_port(openai_client):
+    """The gateway stopped (socket unit too) and another user's process on its port, answering
+    every request with 200; the gateway is started again afterwards and must answer."""
+    port = PROXY_URL.rsplit(":", 1)[1]
+    host_output("systemctl", "stop", SERVICE + ".socket", SERVICE)
+    impostor = subprocess.Popen(["podman", "exec", "--user", "nobody", HOST, "python3", "-c", IMPOSTOR, port])
+    try:
+        for _ in range(50):
+            if on_host("python3", "-c", "import socket; socket.create_connection(('127.0.0.1', %s), 1)" % port,
+                       check=False).returncode == 0:
+                break
+            time.sleep(0.2)
+        yield "/tmp/impostor.log"
+    finally:
+        impostor.kill()
+        on_host("pkill", "-u", "nobody", check=False)
+        host_output("rm", "-f", "/tmp/impostor.log")
+        host_output("systemctl", "start", SERVICE + ".socket", SERVICE)
+    assert "You said: after" in say(openai_client, "after")
+
+
+def test_status_sends_the_master_key_only_to_the_gateways_socket(impostor_on_the_port):
+    """A local user who binds the port while the gateway is down answers the readiness probe, but
+    gets no request carrying the master key: the socket unit does not hold the port."""
+    code, output = run_playbook("playbooks/status.yml")
+    assert code == 0, output
+    received = on_host("cat", impostor_on_the_port, check=False).stdout
+    assert "GET /health/readiness" in received
+    assert PROXY_KEY not in received and "Authorization" not in received

@@ -178,3 +178,19 @@ def test_the_listen_address_in_systemd_and_url_syntax(host, port, stream, url):
     # A bare port listens on every address (IPv4 and IPv6); a wildcard is checked through loopback.
     assert settings.copilot_listen_stream(host, port) == stream
     assert settings.copilot_local_url(host, port) == url
+
+
+@pytest.mark.parametrize("show, host, port, holds", [
+    ("ActiveState=active\nListen=127.0.0.1:4000 (Stream)\n", "127.0.0.1", 4000, True),
+    ("Listen=[::1]:4000 (Stream)\nActiveState=active", "::1", 4000, True),
+    ("ActiveState=active\nListen=[::]:4000 (Stream)", "", 4000, True),
+    # the unit stopped: whatever listens on the port now is not systemd's socket
+    ("ActiveState=inactive\nListen=127.0.0.1:4000 (Stream)", "127.0.0.1", 4000, False),
+    ("ActiveState=failed\nListen=127.0.0.1:4000 (Stream)", "127.0.0.1", 4000, False),
+    # another address or port than the role's
+    ("ActiveState=active\nListen=127.0.0.1:4001 (Stream)", "127.0.0.1", 4000, False),
+    ("ActiveState=active\nListen=0.0.0.0:4000 (Stream)", "127.0.0.1", 4000, False),
+    ("", "127.0.0.1", 4000, False), (None, "127.0.0.1", 4000, False),
+])
+def test_the_master_key_goes_only_to_the_gateways_own_socket(show, host, port, holds):
+    assert settings.copilot_socket_holds(show, host, port) is holds
