@@ -15,7 +15,9 @@ stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=(unit lint molecule)
 
 "$here/bootstrap.sh"
+log "set-up done in ${SECONDS} s"
 for stage in "${stages[@]}"; do
+  started=$SECONDS
   case "$stage" in
     unit)
       log "unit tests (module, module_utils, simulator, role interface)"
@@ -26,11 +28,12 @@ for stage in "${stages[@]}"; do
     molecule)
       "$here/build-lab-image.sh"
       "$here/install-clients.sh" >/dev/null  # Claude Code and Claude-Code-Router for the e2e tests
-      log "molecule: default scenario"
+      log "molecule: default scenario ($((SECONDS - started)) s into the stage)"
       molecule test --scenario-name default
-      log "molecule: fleet scenario (3 hosts, batched rollout, a failing batch stops it)"
+      log "molecule: fleet scenario (3 hosts, batched rollout, a failing batch stops it; $((SECONDS - started)) s into the stage)"
       molecule test --scenario-name fleet ;;
     *) die "unknown stage '$stage' (unit, lint, molecule)" ;;
   esac
+  log "stage $stage passed in $((SECONDS - started)) s"
 done
-log "all stages passed: ${stages[*]}"
+log "all stages passed: ${stages[*]} (${SECONDS} s in all)"

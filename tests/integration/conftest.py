@@ -25,6 +25,13 @@ if not (PROXY_URL and PROXY_KEY and COPILOT_SIM_URL and HOST and os.environ.get(
         "LAB_INVENTORY, which Molecule's verify sets): run them with scripts/test.sh molecule")
 
 
+# --- token rotations at -vvv, shared --------------------------------------------------------------
+# test_login_and_status.py rotates the host's token twice at -vvv (to the signed-in token, then
+# back): test_secrets.py scans those outputs for every secret in play instead of rotating again.
+# Each entry: {"output": the run's output, "secrets": {name: value}}.
+ROTATIONS = []
+
+
 # --- the simulator -------------------------------------------------------------------------------
 # How the simulator starts a plain answer (tests/copilot_sim/answers.py): it names the model that answered.
 GREETING = "Hello from the Copilot simulator (model {model})."
@@ -95,8 +102,7 @@ def model_info():
 @pytest.fixture(scope="module")
 def developer():
     user = host_vars().get("litellm_copilot_client_user", "")
-    if not user:
-        pytest.skip("the lab inventory configures no developer (litellm_copilot_client_user)")
+    assert user, "the lab inventory must configure a developer (litellm_copilot_client_user)"
     return user
 
 

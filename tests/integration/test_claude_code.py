@@ -13,9 +13,8 @@ import urllib.request
 import pytest
 from conftest import (GREETING, PROXY_KEY, PROXY_URL, claude_settings, model_info, read_json_on_host, result_text,
                       run_claude, tool_results)
-from lab import HOST, INVENTORY, on_host, sim_bodies
+from lab import on_host, sim_bodies
 
-pytestmark = pytest.mark.skipif(not (HOST and INVENTORY), reason="needs the Molecule lab host")
 
 
 def test_settings_hold_the_proxy_and_keep_the_developers_own(developer):

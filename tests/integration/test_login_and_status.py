@@ -16,12 +16,11 @@ from ansible.parsing.vault import VaultLib, VaultSecret
 
 import lab as lab_host
 from conftest import COPILOT_SIM_URL as SIM_URL
-from conftest import PROXY_KEY, PROXY_URL, copilot_sim, sim_call
+from conftest import PROXY_KEY, PROXY_URL, ROTATIONS, copilot_sim, sim_call
 from lab import BIN, HOST, INVENTORY, REPO, fatal_lines, plain
 
 DATA_DIR = "/var/lib/litellm-copilot/github_copilot"
 
-pytestmark = pytest.mark.skipif(not (HOST and INVENTORY), reason="needs the Molecule lab host")
 
 
 # --------------------------------------------------------------------------- small tools
@@ -105,6 +104,12 @@ class Lab:
                               timeout=900)
         return done.returncode, plain(done.stdout + done.stderr)
 
+    def secrets(self):
+        """Every secret of this module in play so far, by name (test_secrets.py scans for them)."""
+        return dict({"GitHub token (%s)" % name: token for name, token in self.tokens.items()},
+                    **{"GitHub token (inventory)": self.original_token, "master key": PROXY_KEY,
+                       "vault password": self.password})
+
     def login(self, *extra_vars, env=None, verbose=False):
         return self.playbook("playbooks/login.yml", "litellm_copilot_login_host=" + HOST,
                              "litellm_copilot_github_url=" + SIM_URL, *extra_vars, env=env, verbose=verbose)
@@ -121,9 +126,10 @@ def lab(tmp_path_factory):
     # LAB_INVENTORY's token (a changed token: file replaced, cache dropped, service restarted).
     sim_call("POST", "/_sim/config", {name: config[name] for name in ("device_interval", "enforce_interval")})
     sim_call("POST", "/_sim/device", {"script": ["authorization_pending", "success"]})
-    code, output = lab.playbook("site.yml", inventory=INVENTORY)
+    code, output = lab.playbook("site.yml", inventory=INVENTORY, verbose=True)
     assert code == 0, output[-3000:]
     assert host_file(DATA_DIR + "/access-token").strip() == lab.original_token
+    ROTATIONS.append({"output": output, "secrets": lab.secrets()})
     assert "You said: restored" in chat("gpt-4.1", "restored")
 
 
@@ -192,6 +198,7 @@ def test_site_deploys_the_signed_in_token(lab):
     code, output = lab.playbook("site.yml", verbose=True)
     assert code == 0, output[-3000:]
     assert_no_secrets(output, token, lab.original_token, PROXY_KEY, lab.password)
+    ROTATIONS.append({"output": output, "secrets": lab.secrets()})
     assert host_file(DATA_DIR + "/access-token").strip() == token
     assert host_file(DATA_DIR + "/api-key.json") != cache_before, "the cached Copilot token was not dropped"
     assert invocation_id() != started, "the service was not restarted"

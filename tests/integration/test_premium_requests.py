@@ -6,11 +6,9 @@ after says what the session spent. The ideal is one premium request per prompt t
 import json
 import os
 
-import pytest
 from conftest import claude_settings, model_info, premium_remaining, result_text, run_claude, tool_results
-from lab import HOST, INVENTORY, sim_bodies
+from lab import sim_bodies
 
-pytestmark = pytest.mark.skipif(not (HOST and INVENTORY), reason="needs the Molecule lab host")
 
 TOOL_CALLS = 5
 

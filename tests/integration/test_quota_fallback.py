@@ -9,10 +9,8 @@ import requests
 import yaml
 from conftest import COPILOT_SIM_URL, PROXY_KEY, PROXY_URL, sim_call
 from constants import CONFIG, TOKEN_FILE
-from lab import HOST
 from lab import host_output as on_host
 
-pytestmark = pytest.mark.skipif(not HOST, reason="needs the Molecule lab host")
 
 GREETING = "Hello from the Copilot simulator (model {model}). You said: {said}"
 

@@ -6,9 +6,8 @@ is answered (the vision header goes with it) and a parameterless tool is answere
 Copilot saw."""
 import pytest
 from conftest import premium_remaining
-from lab import HOST, INVENTORY, sim_bodies
+from lab import sim_bodies
 
-pytestmark = pytest.mark.skipif(not (HOST and INVENTORY), reason="needs the Molecule lab host")
 
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAwS2OUAAAAABJRU5ErkJggg=="
 WEATHER = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}

@@ -16,7 +16,6 @@ from copilot_sim.catalog import OPENAI_ENDPOINTS, OPENAI_TERMS, chat_model
 from constants import SERVICE
 from lab import BIN, HOST, INVENTORY, REPO, ansible_env, host_output, main_pid, plain, run_playbook
 
-pytestmark = pytest.mark.skipif(not (HOST and INVENTORY), reason="needs the Molecule lab host")
 
 NEW_MODEL = "sim-restart-model"
 CLIENTS = 4

@@ -5,17 +5,16 @@ sandbox keeps its systemd-analyze exposure at or below 2.5."""
 import re
 
 import pytest
-from conftest import PROXY_KEY, copilot_sim
+from conftest import PROXY_KEY, ROTATIONS, copilot_sim
 from constants import (CONFIG_DIR, DATA_DIR, ENV_FILE, LAST_GOOD_MODELS, MASTER_KEY_FILE, SERVICE, TOKEN_CACHE,
                        TOKEN_DIR, TOKEN_FILE)
-from lab import HOST, INVENTORY, run_playbook
+from lab import HOST, run_playbook
 from lab import host_output as on_host
 
 # The shape of a Copilot token: tid=<hex>;exp=<unix>;...:<signature>. Matches any one the simulator issued.
 COPILOT_TOKEN = re.compile(r"tid=[0-9a-f]{16,};exp=\d+")
 MAX_EXPOSURE = 2.5
 
-pytestmark = pytest.mark.skipif(not (HOST and INVENTORY), reason="needs the Molecule lab host")
 
 
 def run_site_verbose(*extra_vars):
@@ -31,20 +30,17 @@ def leaks(text, secrets):
 
 
 @pytest.fixture(scope="module")
-def secrets():
-    """The secrets in play: both GitHub tokens of the rotation, the master key and the Copilot
-    token LiteLLM has cached (the rotation below makes LiteLLM and discovery exchange new ones)."""
-    return {
-        "GitHub token (stored)": on_host("cat", TOKEN_FILE).strip(),
-        "GitHub token (rotation)": copilot_sim.BUSINESS_TOKEN,
-        "master key": on_host("cat", MASTER_KEY_FILE).strip(),
-    }
-
-
-@pytest.fixture(scope="module")
-def rotation_output(secrets):
-    """A token rotation at -vvv: to another account's token and back to the stored one."""
-    stored = secrets["GitHub token (stored)"]
+def rotation():
+    """Two token rotations at -vvv (the token, environment and master-key tasks all run with a
+    change, LiteLLM and discovery exchange new Copilot tokens) and the secrets in play: the ones
+    test_login_and_status.py ran (to the signed-in token and back), or, when this file runs
+    alone, its own (to another account's token and back)."""
+    if len(ROTATIONS) >= 2:
+        found = {}
+        for run in ROTATIONS:
+            found.update(run["secrets"])
+        return "\n".join(run["output"] for run in ROTATIONS), found
+    stored = on_host("cat", TOKEN_FILE).strip()
     outputs = []
     for token in (copilot_sim.BUSINESS_TOKEN, stored):
         code, output = run_site_verbose("litellm_copilot_github_token=" + token)
@@ -52,7 +48,19 @@ def rotation_output(secrets):
         assert code == 0, "the rotation run failed:\n" + "\n".join(output.splitlines()[-40:]).replace(token, "<token>")
     assert "changed: [%s]" % HOST in outputs[0], "the rotation changed nothing"
     assert on_host("cat", TOKEN_FILE).strip() == stored
-    return "\n".join(outputs)
+    return "\n".join(outputs), {"GitHub token (stored)": stored, "GitHub token (rotation)": copilot_sim.BUSINESS_TOKEN,
+                                "master key": on_host("cat", MASTER_KEY_FILE).strip()}
+
+
+@pytest.fixture(scope="module")
+def rotation_output(rotation):
+    return rotation[0]
+
+
+@pytest.fixture(scope="module")
+def secrets(rotation):
+    assert all(rotation[1].values()), "a secret in play is empty"
+    return rotation[1]
 
 
 def test_no_secret_in_verbose_ansible_output(rotation_output, secrets):

@@ -7,12 +7,11 @@ import urllib.request
 import pytest
 from conftest import PROXY_KEY, PROXY_URL, sim_call
 from constants import CONFIG
-from lab import HOST, INVENTORY, host_output, run_playbook
+from lab import host_output, run_playbook
 
 PLAIN_NEW_MODEL = "gpt-untrusted-ids-test"
 HOSTILE_IDS = ["*", "evil\nmodel_list: []"]
 
-pytestmark = pytest.mark.skipif(not (HOST and INVENTORY), reason="needs the Molecule lab host")
 
 
 def chat_entry(model_id):

@@ -10,7 +10,6 @@ import re
 import socket
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest

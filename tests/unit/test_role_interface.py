@@ -1,6 +1,7 @@
 """The role's interface: every default is declared in meta/argument_specs.yml with the same
 default value, and every declared option has a default (so the README table stays complete).
 Each entry point (tasks_from) has its own spec, declaring the main entry point's options it reads."""
+import json
 import re
 from pathlib import Path
 
@@ -48,16 +49,52 @@ def test_every_entry_point_has_a_spec_and_a_task_list():
         assert SPECS[entry].get("short_description") and SPECS[entry].get("options")
 
 
+def _plain(value):
+    """A copy sharing nothing with the loaded YAML (an alias loads as its anchor's very object)."""
+    return json.loads(json.dumps(value))
+
+
 @pytest.mark.parametrize("entry", ENTRY_POINTS)
 def test_entry_point_options_are_the_main_ones(entry):
-    # the same definition (default, type, description) wherever a variable is validated
-    for name, option in SPECS[entry]["options"].items():
-        assert option == OPTIONS[name], name
+    # The same definition (default, type, description) wherever a variable is validated: an option
+    # written out by hand instead of aliasing the main one's anchor must not drift from it.
+    options = SPECS[entry]["options"]
+    assert set(options) <= set(OPTIONS), "not options of the main entry point: %s" % sorted(set(options) - set(OPTIONS))
+    for name, option in options.items():
+        assert option.get("description") and option.get("type"), "%s: %s lacks a description or a type" % (entry, name)
+        assert _plain(option) == _plain(OPTIONS[name]), "%s: %s differs from the main entry point's" % (entry, name)
 
 
-def test_refresh_validates_every_variable_a_full_run_does():
-    # a refresh renders the same unit, environment file and config
-    assert SPECS["refresh"]["options"] == OPTIONS
+def _files_run_by(entry):
+    """The files an entry point evaluates: its task file and every task file it imports or includes
+    (followed), the templates they render, and the handlers they notify."""
+    files, todo = [], [ROLE / "tasks" / (entry + ".yml")]
+    while todo:
+        path = todo.pop()
+        assert path.is_file(), path
+        if path in files:
+            continue
+        files.append(path)
+        text = path.read_text()
+        todo += [ROLE / "tasks" / name
+                 for name in re.findall(r"\b(?:import|include)_tasks:\s+(?:file:\s+)?([\w.-]+\.yml)\b", text)]
+        todo += [ROLE / "templates" / name for name in re.findall(r"\bsrc:\s+([\w.-]+\.j2)\b", text)]
+    return files + [ROLE / "handlers" / "main.yml"]
+
+
+def test_refresh_declares_every_variable_it_reads():
+    # a refresh renders the same unit, environment file and config as a full run: every variable
+    # these read must be validated before its first task
+    internal = load("vars/main.yml")
+    files = _files_run_by("refresh")
+    names = {path.relative_to(ROLE).as_posix() for path in files}
+    assert {"tasks/check_settings.yml", "tasks/converge.yml", "tasks/configure.yml", "tasks/service.yml",
+            "templates/config.yaml.j2", "templates/litellm-copilot.service.j2"} <= names, sorted(names)
+    read = set()
+    for path in files:
+        read |= _names_read(path.read_text(), internal, set())
+    assert len(read) > 30
+    assert not read - set(SPECS["refresh"]["options"]), sorted(read - set(SPECS["refresh"]["options"]))
 
 
 def _names_read(text, internal, seen):

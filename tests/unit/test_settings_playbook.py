@@ -1,0 +1,207 @@
+"""The role's settings checks (tasks/check_settings.yml) as Ansible runs them, without a lab host:
+ONE real ansible-playbook run over local hosts, one host per bad value plus a good and a remote one.
+Each bad host must fail with exactly one message naming the variable (or the cause) and the host,
+the good hosts must pass, the remote one must be warned about plain HTTP, and no secret may show.
+Also: the names check_settings.yml hands to copilot_invalid_settings are exactly those it checks."""
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+from ansible.errors import AnsibleFilterError
+from constants import REPO, ROLE
+
+# Where ansible-playbook finds the role (a test of this file may point it at a mutated copy).
+ROLES_PATH = REPO / "roles"
+
+KEY_31 = "sk-" + "a" * 31
+KEY_32 = "sk-" + "b" * 32
+GITHUB_TOKEN = "gho_0upwQmFbMbl2HhFQ8qgPIfQU8M21Yg4B1AG9"  # the lab's (inventories/lab), issued by the simulator
+SECRETS = (KEY_31, KEY_32, GITHUB_TOKEN)
+# The lines after it in the unit become the shell's $0, $1...: the injected command would run as root.
+INJECTED = "127.0.0.1\nExecStartPre=+/bin/sh -c 'touch /root/injected'"
+
+# What every host has, as the lab's hosts do (inventories/lab/group_vars): the checks pass on these.
+COMMON = {
+    "ansible_connection": "local",
+    "ansible_python_interpreter": sys.executable,
+    "litellm_copilot_github_token": GITHUB_TOKEN,
+    "litellm_copilot_github_api_url": "http://127.0.0.1:18080",
+    "litellm_copilot_allow_insecure_http": True,
+}
+GOOD = {"litellm_copilot_master_key": KEY_32,
+        "litellm_copilot_environment": {"HTTPS_PROXY": "http://proxy.internal:3128", "NO_PROXY": "127.0.0.1,localhost"},
+        "litellm_copilot_extra_headers": {"editor-version": "vscode/1.99.0"},
+        "litellm_copilot_listen_host": "::1",
+        "litellm_copilot_litellm_settings": {"request_timeout": 600}}
+REMOTE = {"litellm_copilot_listen_host": "0.0.0.0", "litellm_copilot_allow_remote": True}
+
+# (host variables, what its one failure must name)
+BAD = [
+    ({"litellm_copilot_master_key": "sk-"}, "litellm_copilot_master_key"),
+    ({"litellm_copilot_master_key": KEY_31}, "litellm_copilot_master_key"),
+    ({"litellm_copilot_master_key": KEY_32 + "\nX=1"}, "litellm_copilot_master_key"),
+    ({"litellm_copilot_environment": {"LITELLM_MASTER_KEY": KEY_32}}, "LITELLM_MASTER_KEY"),
+    ({"litellm_copilot_environment": {"GITHUB_COPILOT_TOKEN_DIR": "/tmp"}}, "GITHUB_COPILOT_TOKEN_DIR"),
+    ({"litellm_copilot_environment": {"HOME": "/tmp"}}, "HOME"),
+    ({"litellm_copilot_environment": {"CONFIG_FILE_PATH": "/tmp/c.yaml"}}, "CONFIG_FILE_PATH"),
+    ({"litellm_copilot_environment": {"HTTPS_PROXY": "http://p:3128\nLITELLM_MASTER_KEY=x"}},
+     "litellm_copilot_environment"),
+    ({"litellm_copilot_environment": {"BAD KEY": "1"}}, "litellm_copilot_environment"),
+    ({"litellm_copilot_listen_host": "0.0.0.0"}, "litellm_copilot_allow_remote"),
+    ({"litellm_copilot_listen_host": INJECTED}, "litellm_copilot_listen_host"),
+    ({"litellm_copilot_listen_host": "127.0.0.1\n"}, "litellm_copilot_listen_host"),
+    ({"litellm_copilot_listen_host": "127.0.0.1 --reload"}, "litellm_copilot_listen_host"),
+    ({"litellm_copilot_data_dir": "var/lib/x"}, "litellm_copilot_data_dir"),
+    ({"litellm_copilot_config_dir": "/etc/litellm %h"}, "litellm_copilot_config_dir"),
+    ({"litellm_copilot_install_dir": "/opt/a\nExecStartPre=+/bin/true"}, "litellm_copilot_install_dir"),
+    ({"litellm_copilot_user": "litellm\nUser=root"}, "litellm_copilot_user"),
+    ({"litellm_copilot_group": "lit llm"}, "litellm_copilot_group"),
+    ({"litellm_copilot_service_name": "../../tmp/x"}, "litellm_copilot_service_name"),
+    ({"litellm_copilot_client_user": "dev/../root"}, "litellm_copilot_client_user"),
+    ({"litellm_copilot_github_api_url": "http://127.0.0.1:9\nExecStartPre=+/bin/true"},
+     "litellm_copilot_github_api_url"),
+    ({"litellm_copilot_extra_headers": {"x-bad header": "1"}}, "litellm_copilot_extra_headers"),
+    ({"litellm_copilot_extra_headers": {"x-ok": "1\r\nx-injected: 1"}}, "litellm_copilot_extra_headers"),
+    ({"litellm_copilot_litellm_settings": {"drop_params: true\nset_verbose": True}},
+     "litellm_copilot_litellm_settings"),
+    ({"litellm_copilot_num_workers": 0}, "litellm_copilot_num_workers"),
+    ({"litellm_copilot_memory_max": "1G\nExecStartPre=+/bin/true"}, "litellm_copilot_memory_max"),
+    ({"litellm_copilot_ip_address_allow": ["140.82.112.0/20", "any\nUser=root"]},
+     "litellm_copilot_ip_address_allow"),
+    # A token of only whitespace is an error, never a silent fall-back to the stored token.
+    ({"litellm_copilot_github_token": "   "}, "whitespace"),
+    ({"litellm_copilot_github_token": "\t\n"}, "whitespace"),
+    # The lab's API URL is plain http: without the explicit yes, no token may go there.
+    ({"litellm_copilot_allow_insecure_http": False}, "Plain http for litellm_copilot_github_api_url"),
+]
+BAD_HOSTS = ["bad-%02d" % index for index in range(len(BAD))]
+PLAYBOOK = """
+- name: Check the settings
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: Check the settings
+      ansible.builtin.include_role: {name: litellm_copilot, tasks_from: check_settings}
+"""
+
+
+def case_id(variables):
+    return "-".join("%s=%s" % (name.replace("litellm_copilot_", ""), json.dumps(item)[:24])
+                    for name, item in variables.items())
+
+
+def run_checks(directory):
+    """Runs the settings checks once over every host; returns (exit code, output without colour, seconds)."""
+    hosts = {host: dict(variables) for host, (variables, _) in zip(BAD_HOSTS, BAD)}
+    hosts.update(good=GOOD, remote=REMOTE)
+    for variables in hosts.values():
+        variables.update({name: value for name, value in COMMON.items() if name not in variables})
+    (directory / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
+    (directory / "check.yml").write_text(PLAYBOOK)
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_ROLES_PATH=str(ROLES_PATH),
+               ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="false")
+    env.pop("ANSIBLE_FORCE_COLOR", None)
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
+               "-i", "hosts.yml", "-f", str(len(hosts)), "check.yml"]
+    start = time.monotonic()
+    done = subprocess.run(command, cwd=directory, env=env, capture_output=True, text=True, timeout=300)
+    return done.returncode, re.sub(r"\x1b\[[0-9;]*m", "", done.stdout + done.stderr), time.monotonic() - start
+
+
+@pytest.fixture(scope="module")
+def checked(tmp_path_factory):
+    code, output, seconds = run_checks(tmp_path_factory.mktemp("settings"))
+    print("settings checks over %d hosts: %.1f s" % (len(BAD) + 2, seconds))
+    return code, output
+
+
+def fatal_lines(output, host):
+    return [line for line in output.splitlines()
+            if line.startswith(("fatal:", "failed:")) and "[%s]" % host in line.split("=>", 1)[0]]
+
+
+def recap(output, host):
+    line = next((line for line in output.splitlines() if re.match(r"%s\s+:\s+ok=" % re.escape(host), line)), None)
+    assert line, "%s is missing from the recap:\n%s" % (host, output[-3000:])
+    return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", line)}
+
+
+@pytest.mark.parametrize("host, variables, named", [(host, *case) for host, case in zip(BAD_HOSTS, BAD)],
+                         ids=[case_id(variables) for variables, _ in BAD])
+def test_bad_value_fails_naming_the_variable(checked, host, variables, named):
+    code, output = checked
+    assert code != 0
+    fatal = fatal_lines(output, host)
+    assert len(fatal) == 1, "%s (%s):\n%s\n%s" % (host, variables, "\n".join(fatal), output[-3000:])
+    assert fatal[0].startswith(("fatal: [%s]" % host, "failed: [%s]" % host)), fatal[0]
+    message = fatal[0].split("=>", 1)[1]
+    assert named in message and host in message, fatal[0]
+    assert recap(output, host)["failed"] == 1
+
+
+@pytest.mark.parametrize("host", ["good", "remote"])
+def test_good_values_pass(checked, host):
+    _, output = checked
+    assert not fatal_lines(output, host), "\n".join(fatal_lines(output, host))
+    counts = recap(output, host)
+    # every check ran and passed (the include and the four asserts; the remote one is also warned)
+    assert (counts["failed"], counts["unreachable"]) == (0, 0), counts
+    assert counts["ok"] == (6 if host == "remote" else 5), counts
+
+
+def test_remote_listen_address_warns_about_plain_http(checked):
+    _, output = checked
+    warnings = [" ".join(part.split("}", 1)[0].split()) for part in output.split("WARNING: the proxy on")[1:]]
+    assert len(warnings) == 1, warnings
+    assert warnings[0].startswith("remote ") and "0.0.0.0" in warnings[0] and "plain HTTP" in warnings[0]
+
+
+def test_no_secret_in_the_output(checked):
+    _, output = checked
+    assert not [secret for secret in SECRETS if secret in output]
+
+
+# --- what check_settings.yml checks, against what the filter checks ------------------------------
+
+_spec = importlib.util.spec_from_file_location("copilot_settings", ROLE / "filter_plugins" / "copilot_settings.py")
+settings = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(settings)
+
+
+def names_passed(role):
+    """The `_names` check_settings.yml hands to copilot_invalid_settings."""
+    tasks = yaml.safe_load((role / "tasks" / "check_settings.yml").read_text())
+    lists = [task["vars"]["_names"] for task in tasks if "_names" in task.get("vars", {})]
+    assert len(lists) == 1
+    return lists[0]
+
+
+def names_checked(candidates):
+    """The candidates copilot_invalid_settings has a check for: it refuses the others."""
+    checked = set()
+    for name in candidates:
+        try:
+            settings.copilot_invalid_settings({name: ""}, ())
+        except AnsibleFilterError as error:
+            assert "has no check for %s" % name in str(error)
+        else:
+            checked.add(name)
+    return checked
+
+
+def test_check_settings_passes_every_name_the_filter_checks():
+    passed = names_passed(ROLE)
+    defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+    # every role variable, and the names of the checks dict as the source spells them
+    source = (ROLE / "filter_plugins" / "copilot_settings.py").read_text()
+    candidates = set(defaults) | set(passed) | set(re.findall(r"^\s+\"(litellm_copilot_\w+)\": ", source, re.M))
+    checked = names_checked(candidates)
+    assert len(checked) > 20 and names_checked(["litellm_copilot_no_such_variable"]) == set()
+    assert len(passed) == len(set(passed))
+    assert set(passed) == checked
