@@ -2,6 +2,7 @@
 controller's cached wheelhouse, the wheels on the host. An upgrade switches to a new venv in one
 step and goes back to the previous one when the new proxy fails its health gate."""
 import hashlib
+import io
 import re
 import shutil
 import subprocess
@@ -260,13 +261,41 @@ def venv_target():
     return on_host("readlink", "--canonicalize", VENV).strip()
 
 
-def test_broken_upgrade_rolls_back_to_the_previous_venv(openai_client, broken_lock, tmp_path):
+@pytest.fixture
+def broken_cache(broken_lock, tmp_path):
+    """A controller cache of this test's own holding the broken lock's wheelhouse, made offline from
+    the cached one (its wheels less uvicorn's, under the broken lock's name, sealed as the role seals
+    it): the upgrade installs without the package index."""
+    source = cached_wheelhouse()
+    sha = hashlib.sha256(broken_lock.read_text().rstrip().encode()).hexdigest()
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    tar_path = cache / source.name.replace("-lock" + LOCK_SHA[:12], "-lock" + sha[:12])
+    with tarfile.open(source) as old, tarfile.open(tar_path, "w", format=tarfile.GNU_FORMAT) as new:
+        names = [name for name in old.getnames() if name.endswith(".whl") and not name.startswith("uvicorn-")]
+        assert len(names) == len(old.getnames()) - 2, "expected the wheels, uvicorn's and wheelhouse.txt"
+        for name in names:
+            new.addfile(old.getmember(name), old.extractfile(name))
+        listing = "".join(name + "\n" for name in sorted(names)).encode()
+        info = tarfile.TarInfo("wheelhouse.txt")
+        info.size = len(listing)
+        new.addfile(info, io.BytesIO(listing))
+    digest = hashlib.sha256(tar_path.read_bytes()).hexdigest()
+    (cache / (tar_path.name + ".sha256")).write_text("%s  %s\n" % (digest, tar_path.name))
+    return cache
+
+
+def test_broken_upgrade_rolls_back_to_the_previous_venv(openai_client, broken_lock, broken_cache):
     """Issue 12 #7: an upgrade to a venv the proxy cannot start from fails the health gate; the
-    role switches back to the previous venv, restarts it, and the proxy serves again."""
+    role switches back to the previous venv, restarts it, and the proxy serves again. The host
+    installs the broken venv itself, offline, from the wheelhouse the test made."""
     before = venv_target()
     code, output = run_playbook(
-        "site.yml", "_litellm_copilot_lock_file=%s" % broken_lock,
-        "litellm_copilot_wheelhouse_cache_dir=%s" % (tmp_path / "cache"), '{"litellm_copilot_health_timeout": 60}')
+        "site.yml", "_litellm_copilot_lock_file=%s" % broken_lock, "litellm_copilot_venv_build=host",
+        "litellm_copilot_wheelhouse_cache_dir=%s" % broken_cache, '{"litellm_copilot_health_timeout": 60}')
+    # The wheelhouse was the cache's: nothing was downloaded.
+    assert [line.split(" => ")[0] for line in task_results(output, "Build the wheelhouse on the controller")] == [
+        "ok: [%s -> localhost]" % HOST]
     assert code != 0
     fatal = fatal_lines(output)
     assert fatal and "[%s]" % HOST in fatal[-1], output[-3000:]
