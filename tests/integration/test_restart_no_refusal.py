@@ -1,8 +1,8 @@
 """A restart refuses no connection: systemd holds the proxy's listening socket (socket
-activation), so while refresh-models adds a model and restarts the proxy, clients with retries
-turned off keep sending requests and none fails, and a stream already in flight when the restart
-began still completes (the stop lets it finish). The longest wait a request saw is printed, not
-asserted (docs/benchmarks.md has the measured numbers)."""
+activation), so while refresh-models adds a model and restarts the proxy, clients keep sending
+requests and none fails (those on new connections with retries turned off), and a stream already
+in flight when the restart began still completes (the stop lets it finish). The longest wait a
+request saw is printed, not asserted (docs/benchmarks.md has the measured numbers)."""
 import json
 import subprocess
 import threading
@@ -59,10 +59,14 @@ class Load:
         self.threads = [threading.Thread(target=self.client, args=(number,)) for number in range(CLIENTS)]
 
     def client(self, number):
-        # Odd clients keep one keep-alive connection, even ones open a new connection per request.
-        def new_client():
-            return openai.OpenAI(base_url=PROXY_URL + "/v1", api_key=PROXY_KEY, max_retries=0, timeout=300)
-        shared = new_client()
+        # Even clients open a new connection per request with retries off: none may be refused or
+        # dropped (what socket activation guarantees). Odd clients keep one keep-alive connection,
+        # as SDK users do, with the SDK's default retries: a stopping server closes its idle
+        # keep-alive connections, and a request sent on one at that instant sees the close (any
+        # HTTP/1.1 server's graceful stop; clients retry it, RFC 9112 section 9.3.1).
+        def new_client(retries=0):
+            return openai.OpenAI(base_url=PROXY_URL + "/v1", api_key=PROXY_KEY, max_retries=retries, timeout=300)
+        shared = new_client(retries=2)
         sent = 0
         while not self.stop.is_set():
             sent += 1
