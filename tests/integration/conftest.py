@@ -12,7 +12,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import copilot_sim  # noqa: E402  (tests/ on the path above)
-from lab import HOST, REPO, host_vars, on_host  # noqa: E402
+from constants import INSTALL_DIR  # noqa: E402
+from lab import HOST, REPO, host_output, host_vars, main_pid, on_host  # noqa: E402
 
 PROXY_URL = os.environ.get("PROXY_URL", "")
 PROXY_KEY = os.environ.get("PROXY_KEY", "")
@@ -80,6 +81,28 @@ def say(openai_client, text):
     reply = openai_client.chat.completions.create(model="gpt-4.1", messages=[{"role": "user", "content": text}])
     assert reply.choices
     return reply.choices[0].message.content
+
+
+@pytest.fixture
+def same_process():
+    """The proxy runs in the same process after the test: nothing restarted it."""
+    pid = main_pid()
+    yield
+    assert main_pid() == pid
+
+
+# The record of the lock the live venv was installed from: anything else there reinstalls.
+INSTALLED_LOCK = INSTALL_DIR + "/venv/.requirements.lock.sha256"
+
+
+@pytest.fixture
+def reinstall():
+    """Makes the next run reinstall the venv (its lock record no longer matches), as after a
+    changed lock, without touching the venv the proxy runs; puts the record back afterwards."""
+    record = host_output("cat", INSTALLED_LOCK)
+    host_output("sh", "-c", 'echo stale > "$1"', "sh", INSTALLED_LOCK)
+    yield
+    host_output("sh", "-c", 'printf %s "$2" > "$1"', "sh", INSTALLED_LOCK, record)
 
 
 @pytest.fixture

@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 from constants import INSTALL_DIR, REPO
-from lab import HOST, fatal_lines, main_pid, run_playbook, the_one_failure
+from conftest import INSTALLED_LOCK
+from lab import HOST, fatal_lines, run_playbook, the_one_failure
 from lab import host_output as on_host
 
 VENV = INSTALL_DIR + "/venv"
-# The record of the lock the live venv was installed from: anything else there reinstalls.
-INSTALLED_LOCK = VENV + "/.requirements.lock.sha256"
 LOCK = REPO / "roles/litellm_copilot/files/locks/litellm-1.106.2.txt"
 DEFAULT_CACHE = Path.home() / ".cache/litellm-copilot/wheelhouse"
 # The role's lock sha256: of the lock's text as Ansible's file lookup reads it (trailing space stripped).
@@ -25,21 +24,9 @@ LOCK_SHA = hashlib.sha256(LOCK.read_text().rstrip().encode()).hexdigest()
 
 
 @pytest.fixture
-def serving(serving):
+def serving(serving, same_process):
     """The proxy answers before and after the test (conftest.py), from the same process."""
-    pid = main_pid()
     yield
-    assert main_pid() == pid
-
-
-@pytest.fixture
-def reinstall():
-    """Makes the next run reinstall the venv (its lock record no longer matches), as after a
-    changed lock, without touching the venv the proxy runs; puts the record back afterwards."""
-    record = on_host("cat", INSTALLED_LOCK)
-    on_host("sh", "-c", 'echo stale > "$1"', "sh", INSTALLED_LOCK)
-    yield
-    on_host("sh", "-c", 'printf %s "$2" > "$1"', "sh", INSTALLED_LOCK, record)
 
 
 def cached_wheelhouse():

@@ -11,7 +11,7 @@ import pytest
 from conftest import PROXY_KEY, PROXY_URL, say, sim_call
 from copilot_sim.wire import fingerprint
 from constants import SERVICE
-from lab import HOST, host_output, main_pid, on_host, run_playbook, the_one_failure
+from lab import HOST, host_output, on_host, run_playbook, the_one_failure
 
 DATA_DIR = "/var/lib/litellm-copilot"
 TOKEN_DIR = DATA_DIR + "/github_copilot"
@@ -36,11 +36,9 @@ sys.exit(done.returncode)
 
 
 @pytest.fixture
-def serving(serving):
+def serving(serving, same_process):
     """The proxy answers before and after the test, from the same process: nothing restarted it."""
-    pid = main_pid()
     yield
-    assert main_pid() == pid
 
 
 @pytest.fixture
@@ -51,17 +49,6 @@ def controller_secret(tmp_path):
     secret.write_text(marker + "\n")
     secret.chmod(0o600)
     return secret, marker
-
-
-@pytest.fixture
-def reinstall():
-    """The next run takes the install path (its lock record no longer matches), as after a changed
-    lock; the record goes back afterwards."""
-    record = host_output("cat", "/opt/litellm-copilot/venv/.requirements.lock.sha256")
-    host_output("sh", "-c", 'echo stale > "$1"', "sh", "/opt/litellm-copilot/venv/.requirements.lock.sha256")
-    yield
-    host_output("sh", "-c", 'printf %s "$2" > "$1"', "sh", "/opt/litellm-copilot/venv/.requirements.lock.sha256",
-                record)
 
 
 @pytest.fixture
