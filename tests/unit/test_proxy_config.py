@@ -145,14 +145,38 @@ def test_quota_fallback_routes_every_premium_name_to_the_included_model():
     assert all(targets == ["gpt-5-mini"] for targets in routed.values())
     assert PREMIUM | {"big", "claude-sonnet-4-5-2*", "*"} <= set(routed)
     assert not {"gpt-4.1", "gpt-5-mini"} & set(routed)
-    # the gate that lets only a spent allowance fall back comes last, after the shaper
-    assert config["litellm_settings"]["callbacks"] == [builder.SHAPER_CALLBACK, builder.QUOTA_GATE_CALLBACK]
+    # the meter, whose gate lets only a spent allowance or budget fall back, comes last
+    assert config["litellm_settings"]["callbacks"] == [builder.SHAPER_CALLBACK, builder.METER_CALLBACK]
+    assert "retry_policy" not in config["router_settings"]
 
 
-def test_no_quota_fallback_no_fallbacks_and_no_gate():
+def test_no_quota_fallback_no_fallbacks_and_the_meter_still_meters():
     config = build(quota_fallback="")
     assert "fallbacks" not in config["router_settings"]
-    assert config["litellm_settings"]["callbacks"] == [builder.SHAPER_CALLBACK]
+    assert config["litellm_settings"]["callbacks"] == [builder.SHAPER_CALLBACK, builder.METER_CALLBACK]
+
+
+def test_a_credit_budget_turns_off_the_routers_rate_limit_retries():
+    """A spent budget's 429 is final for the day: retried, it would hold the fallback 2 s a retry."""
+    assert build(credit_budgets=True)["router_settings"]["retry_policy"] == {"RateLimitErrorRetries": 0}
+
+
+def test_the_meter_settings_price_each_served_model_once():
+    discovery = {"models": [{"id": "claude-sonnet-4.5", "premium": True}, {"id": "gpt-4.1", "premium": False},
+                            {"id": "gpt-5", "premium": True}, {"id": "new-model", "premium": True}]}
+    rates = {"gpt-5": {"input": 125, "cached_input": 12.5, "output": 1000},
+             "claude-*": {"input": 300, "cached_input": 30, "output": 1500},
+             "*": {"input": 1, "cached_input": 2, "output": 3},
+             "gpt-4.1": {"input": 9, "cached_input": 9, "output": 9}}
+    settings = builder.copilot_meter_settings(discovery, "/var/lib/x/ledger.sqlite3", billing="credits", rates=rates,
+                                              budget_daily="pace", budget_monthly="250")
+    assert settings == {
+        "billing": "credits", "ledger": "/var/lib/x/ledger.sqlite3", "budgets": {"day": "pace", "month": 250.0},
+        "models": {"claude-sonnet-4.5": {"input": 300.0, "cached_input": 30.0, "output": 1500.0},
+                   "gpt-4.1": {"input": 0, "cached_input": 0, "output": 0},  # included: never priced
+                   "gpt-5": {"input": 125.0, "cached_input": 12.5, "output": 1000.0},
+                   "new-model": {"input": 1.0, "cached_input": 2.0, "output": 3.0}}}
+    assert builder.copilot_meter_settings(discovery, "l", budget_daily=0, budget_monthly="0")["budgets"] == {}
 
 
 def test_a_bad_quota_fallback_names_the_host():
@@ -178,11 +202,11 @@ def test_settings_layers_role_base_then_role_variables_then_the_users():
     assert list(settings)[:-1] == sorted(list(settings)[:-1]) and list(settings)[-1] == "callbacks"
 
 
-def test_callbacks_shaper_first_then_the_users_then_the_gate():
+def test_callbacks_shaper_first_then_the_users_then_the_meter():
     settings = build(litellm_settings={"callbacks": ["mine.handler"]})["litellm_settings"]
-    assert settings["callbacks"] == [builder.SHAPER_CALLBACK, "mine.handler", builder.QUOTA_GATE_CALLBACK]
+    assert settings["callbacks"] == [builder.SHAPER_CALLBACK, "mine.handler", builder.METER_CALLBACK]
     settings = build(request_shaper=False, quota_fallback="", litellm_settings={"callbacks": []})["litellm_settings"]
-    assert "callbacks" not in settings
+    assert settings["callbacks"] == [builder.METER_CALLBACK]
 
 
 def test_the_master_key_comes_from_the_environment_whatever_the_extra_settings():

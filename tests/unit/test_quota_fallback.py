@@ -1,6 +1,6 @@
 """The quota fallback: which included model answers once the premium allowance is spent
 (filter_plugins/copilot_config.py) and the gate that keeps every other error from falling back
-(files/copilot_quota.py)."""
+(files/copilot_meter.py)."""
 import importlib.util
 import pathlib
 
@@ -20,7 +20,7 @@ def _load(name, path):
 
 
 names = _load("copilot_config", ROLE / "filter_plugins" / "copilot_config.py")
-gate = _load("copilot_quota", ROLE / "files" / "copilot_quota.py")
+gate = _load("copilot_meter", ROLE / "files" / "copilot_meter.py")
 
 # The simulator's default picker-visible chat models, shaped like copilot_models_info returns them.
 SEAT = [{"id": m["id"], "premium": m["billing"]["is_premium"]} for m in default_models()
@@ -104,20 +104,28 @@ def hop(*failures, key="metadata", depth=1):
     return {"model": "gpt-5-mini", "fallback_depth": depth, key: {"previous_models": list(failures)}}
 
 
-@pytest.mark.parametrize("request_kwargs, allowed", [
-    ({"model": "gpt-5-mini"}, True),                     # a first attempt
-    (hop(RPM_CAP, depth=0), True),                       # retries of the first attempt are not hops
-    (hop(QUOTA_CHAT), True),
-    (hop(QUOTA_MESSAGES, key="litellm_metadata"), True),  # /v1/messages and Responses keep them here
-    (hop(QUOTA_CHAT, RETRY_IN_HOP), True),               # a retry within the hop: the cause still counts
+@pytest.mark.parametrize("request_kwargs, reason", [
+    ({"model": "gpt-5-mini"}, None),                     # a first attempt: always tried
+    (hop(RPM_CAP, depth=0), None),                       # retries of the first attempt are not hops
+    (hop(QUOTA_CHAT), "quota"),
+    (hop(QUOTA_MESSAGES, key="litellm_metadata"), "quota"),  # /v1/messages and Responses keep them here
+    (hop(QUOTA_CHAT, RETRY_IN_HOP), "quota"),            # a retry within the hop: the cause still counts
     (hop(QUOTA_CHAT, OUTAGE), False),                    # the latest failure of another group counts
     (hop(RPM_CAP), False),
     (hop(OUTAGE), False),
     (hop(ECHO), False),
     (hop(), False),                                      # a hop with no record of why
-    (hop(RPM_CAP, depth=True), True),                    # not a depth
-    (None, True),
-], ids=["first", "depth-0", "quota-chat", "quota-messages", "retry-in-hop", "latest-wins", "rpm-cap", "outage",
-        "echoed-words", "no-record", "bool-depth", "no-kwargs"])
-def test_only_a_quota_refusal_lets_a_fallback_hop_through(request_kwargs, allowed):
-    assert gate.fallback_allowed(request_kwargs) is allowed
+    (hop(RPM_CAP, depth=True), None),                    # not a depth
+    (None, None),
+], ids=["first", "depth-0", "quota-chat", "quota-messages", "retry-in-hop", "latest-wins", "rpm-cap",
+        "outage", "echoed-words", "no-record", "bool-depth", "no-kwargs"])
+def test_only_a_spent_allowance_or_budget_lets_a_fallback_hop_through(request_kwargs, reason):
+    assert gate.fallback_reason(request_kwargs) is reason
+
+
+@pytest.mark.parametrize("request_kwargs, reason", [
+    (hop(OUTAGE), "budget"),         # the first attempt was refused here for a spent budget
+    ({"model": "gpt-5-mini"}, None),  # a first attempt is tried whatever the budget says
+])
+def test_a_hop_after_a_budget_refusal_is_a_budget_fallback(request_kwargs, reason):
+    assert gate.fallback_reason(request_kwargs, budget_refused=True) is reason

@@ -27,7 +27,9 @@ CHECKED = sorted(set(DEFAULTS) & {
     "litellm_copilot_client_user", "litellm_copilot_service_name", "litellm_copilot_environment",
     "litellm_copilot_ide_headers", "litellm_copilot_extra_headers", "litellm_copilot_litellm_settings",
     "litellm_copilot_memory_max", "litellm_copilot_tasks_max", "litellm_copilot_limit_nofile",
-    "litellm_copilot_ip_address_allow", "litellm_copilot_version", "litellm_copilot_wheelhouse_cache_dir"})
+    "litellm_copilot_ip_address_allow", "litellm_copilot_version", "litellm_copilot_wheelhouse_cache_dir",
+    "litellm_copilot_billing", "litellm_copilot_credit_rates", "litellm_copilot_credit_budget_daily",
+    "litellm_copilot_credit_budget_monthly"})
 
 
 def invalid(**variables):
@@ -39,7 +41,7 @@ def test_the_defaults_pass():
     values = {name: DEFAULTS[name] for name in CHECKED}
     values["litellm_copilot_memory_max"] = "1024M"  # its default is a template over num_workers
     values["litellm_copilot_wheelhouse_cache_dir"] = "/root/.cache/litellm-copilot/wheelhouse"  # over $HOME
-    assert len(values) == 26
+    assert len(values) == 30
     assert settings.copilot_invalid_settings(values, OWNED) == []
 
 
@@ -69,10 +71,23 @@ def test_the_defaults_pass():
     ("tasks_max", 0), ("limit_nofile", "65536\n"),
     ("ip_address_allow", ["10.0.0.0/8", "any\nUser=root"]), ("ip_address_allow", ["example.com"]),
     ("ip_address_allow", "10.0.0.0/8"),
+    ("billing", "tokens"), ("billing", ""),
+    ("credit_rates", []), ("credit_rates", {"gpt-5": {"input": 1, "output": 2}}),
+    ("credit_rates", {"gpt-5": {"input": -1, "cached_input": 0, "output": 2}}),
+    ("credit_rates", {"gpt-5": {"input": "1", "cached_input": 0, "output": 2}}),
+    ("credit_rates", {"gpt-5": {"input": float("nan"), "cached_input": 0, "output": 2}}),
+    ("credit_budget_daily", -5), ("credit_budget_daily", "lots"), ("credit_budget_daily", True),
+    ("credit_budget_monthly", "pace"), ("credit_budget_monthly", float("inf")),
 ])
 def test_a_bad_value_is_named(name, value):
     errors = invalid(**{name: value})
     assert len(errors) == 1 and errors[0].startswith("litellm_copilot_" + name)
+
+
+def test_pacing_needs_a_credit_seat():
+    assert invalid(credit_budget_daily="pace", billing="premium_requests") == [
+        "litellm_copilot_credit_budget_daily 'pace' needs litellm_copilot_billing: credits"]
+    assert invalid(credit_budget_daily="pace", billing="credits") == []
 
 
 @pytest.mark.parametrize("name, value", [
@@ -83,6 +98,8 @@ def test_a_bad_value_is_named(name, value):
     ("user", "_litellm"), ("client_user", ""), ("client_user", "alice-dev"), ("service_name", "litellm-copilot.blue"),
     ("memory_max", "infinity"), ("memory_max", "50%"), ("memory_max", "1536M"), ("tasks_max", "64"),
     ("ip_address_allow", []), ("ip_address_allow", ["localhost", "140.82.112.0/20", "2606:50c0::/32", "10.1.2.3"]),
+    ("billing", "premium_requests"), ("credit_budget_daily", "pace"), ("credit_budget_daily", "12.5"),
+    ("credit_budget_monthly", 500), ("credit_rates", {"*": {"input": 0, "cached_input": 0.5, "output": 12}}),
 ])
 def test_a_good_value_passes(name, value):
     assert invalid(**{name: value}) == []

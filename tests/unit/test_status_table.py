@@ -4,6 +4,7 @@
 entry point builds (the integration test renders it through ansible-playbook against a real host)."""
 
 import importlib.util
+import json
 import re
 from pathlib import Path
 
@@ -21,7 +22,7 @@ PREMIUM = {'unlimited': False, 'entitlement': 300, 'used': 13, 'remaining': 287,
 def row(host, **fields):
     base = {'host': host, 'reachable': True, 'proxy': 'up', 'proxy_error': '', 'litellm_version': '1.106.2',
             'models': ['gpt-4.1', 'gpt-5'], 'token': 'ok', 'token_error': '', 'login': 'someone',
-            'plan': 'individual', 'premium_interactions': PREMIUM, 'quota_reset_date': '2026-12-01'}
+            'plan': 'individual', 'premium_interactions': PREMIUM, 'quota_reset_date': '2026-12-01', 'meter': {}}
     base.update(fields)
     return base
 
@@ -52,13 +53,15 @@ def test_one_aligned_row_per_host_sorted():
     assert set(rule.replace('  ', '')) == {'-'}
     assert [r.split()[0] for r in rows] == sorted(['devvm-zed', 'devvm-a', 'devvm-bob', 'devvm-ent', 'devvm-down',
                                                    'devvm-nocp', 'devvm-net'])
-    starts = [header.index(name) for name in ('proxy', 'litellm', 'models', 'plan', 'premium used', 'left')]
+    starts = [header.index(name) for name in ('proxy', 'litellm', 'models', 'plan', 'today', 'month', 'budget',
+                                              'premium used', 'left', 'resets')]
     for line in rows:
         for start in starts:
             assert line[start - 2:start] == '  ' and line[start] != ' ', (line, start)
     by_host = {r.split()[0]: r for r in rows}
-    assert cells(by_host['devvm-zed'])[1:9] == ['up', '1.106.2', '2', 'individual', '13 / 300', '287', '4.3%',
-                                                '2026-12-01']
+    # no meter (an older proxy, or /metrics not answering): no spend, GitHub's quota figures
+    assert cells(by_host['devvm-zed'])[1:11] == ['up', '1.106.2', '2', 'individual', '-', '-', '-', '13 / 300', '287',
+                                                 '2026-12-01']
     assert by_host['devvm-a'].rstrip().endswith('host unreachable')
     assert by_host['devvm-bob'].rstrip().endswith('GitHub token invalid or revoked: run playbooks/login.yml')
     assert 'unlimited' in by_host['devvm-ent']
@@ -186,3 +189,220 @@ def test_row_of_a_host_whose_proxy_is_down():
 def test_rows_come_from_the_hosts_that_built_one():
     hostvars = {'a': {'_litellm_copilot_status_row': {'host': 'a'}}, 'b': {}, 'c': {'_litellm_copilot_status_row': {'host': 'c'}}}
     assert report.status_rows(hostvars, ['c', 'b', 'a']) == [{'host': 'c'}, {'host': 'a'}]
+
+
+# --------------------------------------------------------------------------- the credit meter
+
+# What the proxy's /metrics serves (copilot_meter.py), with the budget lines.
+METER = '''# HELP litellm_copilot_credits_total AI credits spent through this proxy, by Copilot model
+# TYPE litellm_copilot_credits_total counter
+litellm_copilot_credits_total{model="claude-sonnet-4.5"} 12.3456
+litellm_copilot_tokens_total{model="claude-sonnet-4.5",kind="cached_input"} 20480
+litellm_copilot_requests_total{model="gpt-4.1",initiator="agent"} 7
+litellm_copilot_fallbacks_total{reason="budget"} 3
+# TYPE litellm_copilot_quota_remaining_ratio gauge
+litellm_copilot_quota_remaining_ratio{quota="premium_interactions"} 0.971
+litellm_copilot_quota_reset_timestamp_seconds{quota="premium_interactions"} 1767225600
+litellm_copilot_spend_credits{period="day"} 1.5
+litellm_copilot_spend_credits{period="month"} 40.25
+litellm_copilot_budget_credits{period="day"} 50
+litellm_copilot_budget_remaining_credits{period="day"} 48.5
+litellm_copilot_billing_info{billing="credits"} 1
+'''
+PARSED = {'spend': {'day': 1.5, 'month': 40.25}, 'budget': {'day': 50.0}, 'budget_remaining': {'day': 48.5},
+          'quota_remaining': {'premium_interactions': 0.971},
+          'quota_reset': {'premium_interactions': 1767225600.0}, 'billing': 'credits'}
+NO_BUDGET = ''.join(line + '\n' for line in METER.splitlines() if not line.startswith('litellm_copilot_budget'))
+NO_SNAPSHOT = ''.join(line + '\n' for line in METER.splitlines() if not line.startswith('litellm_copilot_quota'))
+COLUMNS = ('plan', 'today', 'month', 'budget', 'premium used', 'left', 'resets')
+
+
+def meter_cells(text, **fields):
+    """The meter's columns of a healthy host's line, by header name."""
+    line = render([row('devvm-a', meter=report.parse_meter(text), **fields)])[2]
+    return dict(zip(report.STATUS_HEADER, cells(line)))
+
+
+def test_the_meter_text_becomes_a_small_dict():
+    assert report.parse_meter(METER) == PARSED
+    assert report.parse_meter('') == {} and report.parse_meter(None) == {}
+    assert report.parse_meter(METER.encode()) == PARSED
+
+
+def test_a_row_shows_spend_budget_and_the_quota_snapshot():
+    shown = meter_cells(METER)
+    assert [shown[name] for name in COLUMNS] == ['individual/credits', '1.50', '40.25', '48.50/50 day', '13 / 300',
+                                                 '97.1%', '2026-01-01']
+    assert 'problem' not in shown  # a healthy host: the last cell is empty
+
+
+def test_a_row_without_a_budget_shows_a_dash():
+    shown = meter_cells(NO_BUDGET)
+    assert [shown[name] for name in COLUMNS] == ['individual/credits', '1.50', '40.25', '-', '13 / 300', '97.1%',
+                                                 '2026-01-01']
+
+
+def test_a_row_without_a_quota_snapshot_shows_githubs_figures():
+    shown = meter_cells(NO_SNAPSHOT)
+    assert [shown[name] for name in COLUMNS] == ['individual/credits', '1.50', '40.25', '48.50/50 day', '13 / 300',
+                                                 '287', '2026-12-01']
+
+
+@pytest.mark.parametrize('budget_lines, shown', [
+    ('litellm_copilot_budget_credits{period="day"} 50\nlitellm_copilot_budget_remaining_credits{period="day"} 0\n',
+     'spent (day)'),
+    # the tightest budget is the one with the least left
+    ('litellm_copilot_budget_credits{period="day"} 20\nlitellm_copilot_budget_remaining_credits{period="day"} 12.5\n'
+     'litellm_copilot_budget_credits{period="month"} 400\n'
+     'litellm_copilot_budget_remaining_credits{period="month"} 3.25\n', '3.25/400 month'),
+    ('litellm_copilot_budget_credits{period="day"} 12.5\nlitellm_copilot_budget_remaining_credits{period="day"} 12.5\n'
+     'litellm_copilot_budget_credits{period="month"} 400\nlitellm_copilot_budget_remaining_credits{period="month"} 0\n',
+     'spent (month)'),
+    # without the remaining line, the budget less today's spend (1.5)
+    ('litellm_copilot_budget_credits{period="day"} 10\n', '8.50/10 day'),
+    # a budget of another period than day and month is not one the table knows
+    ('litellm_copilot_budget_credits{period="week"} 10\nlitellm_copilot_budget_remaining_credits{period="week"} 1\n',
+     '-'),
+])
+def test_the_budget_cell(budget_lines, shown):
+    assert meter_cells(NO_BUDGET + budget_lines)['budget'] == shown
+
+
+def test_a_seat_billed_by_premium_requests_says_so_in_the_plan():
+    text = METER.replace('billing="credits"', 'billing="premium_requests"')
+    assert meter_cells(text)['plan'] == 'individual/premium requests'
+    # a host whose token fails still shows how the proxy's seat is billed
+    assert meter_cells(METER, plan=None)['plan'] == '-/credits'
+
+
+def test_the_row_carries_the_meter_only_from_a_200_answer():
+    def built(meter):
+        return report.status_row(UP, 'devvm-a', 'u', {'stdout': '1.106.2'}, MODELS, USAGE, meter)['meter']
+
+    assert built({'status': 200, 'content': METER}) == PARSED
+    assert built({'status': 404, 'content': METER}) == {}
+    assert built({'status': -1, 'msg': 'Connection refused'}) == {}
+    assert built(SKIPPED) == {} and built(None) == {}
+    assert report.status_row({'unreachable': True}, 'devvm-b', 'u', SKIPPED, SKIPPED, SKIPPED, SKIPPED)['meter'] == {}
+
+
+def test_the_meter_filter_is_registered():
+    assert report.FilterModule().filters()['copilot_parse_meter'] is report.parse_meter
+
+
+# --------------------------------------------------------------------------- what a host's meter may send
+
+def parse(text):
+    """parse_meter's answer, which must always be JSON (status_format=json prints the rows)."""
+    parsed = report.parse_meter(text)
+    json.dumps(parsed, allow_nan=False)
+    return parsed
+
+
+def test_the_prometheus_text_format_is_read_as_written():
+    text = ('  litellm_copilot_spend_credits { period = "day" , }\t1.5 1767225600000\r\n'
+            'litellm_copilot_spend_credits{period="month"} 4e1\n'
+            'litellm_copilot_quota_remaining_ratio{quota="a,b=}c\\"d\\\\e\\nf",x="y"} .5\n'
+            'litellm_copilot_billing_info{billing="credits"} 1.0\n')
+    assert parse(text) == {'spend': {'day': 1.5, 'month': 40.0}, 'quota_remaining': {'a,b=}c"d\\e\nf': 0.5},
+                           'billing': 'credits'}
+
+
+@pytest.mark.parametrize('line', [
+    'litellm_copilot_spend_credits{period="day"} NaN',
+    'litellm_copilot_spend_credits{period="day"} nan',
+    'litellm_copilot_spend_credits{period="day"} +Inf',
+    'litellm_copilot_spend_credits{period="day"} -Inf',
+    'litellm_copilot_spend_credits{period="day"} 1e999',
+    'litellm_copilot_spend_credits{period="day"} -1',
+    'litellm_copilot_spend_credits{period="day"} 1_000',
+    'litellm_copilot_spend_credits{period="day"} \u0661\u0662',
+    'litellm_copilot_spend_credits{period="day"} 0x10',
+    'litellm_copilot_spend_credits{period="day"} ' + '1' * 100,
+    'litellm_copilot_spend_credits{period="day"} \x1b[2K1.5',
+    'litellm_copilot_spend_credits{period="day"} 1.5\x1b[2K',
+    'litellm_copilot_spend_credits{period="day"} 1.5 later',
+    'litellm_copilot_spend_credits{period="day"} 1.5 1 2',
+    'litellm_copilot_spend_credits{period="day"}',
+    'litellm_copilot_spend_credits{period="day"',
+    'litellm_copilot_spend_credits{period="day} 1.5',
+    'litellm_copilot_spend_credits{period=day} 1.5',
+    'litellm_copilot_spend_credits{period="d\\ay"} 1.5',
+    'litellm_copilot_spend_credits{period="day",period="day"} 1.5',
+    'litellm_copilot_spend_credits{"day"} 1.5',
+    'litellm_copilot_spend_credits{period="day"}} 1.5',
+    'litellm_copilot_spend_credits{} 1.5',
+    'litellm_copilot_spend_credits 1.5',
+    'litellm_copilot_spend_credits{period=""} 1.5',
+    'litellm_copilot_spend_credits{period="\x1b[31mday"} 1.5',
+    'litellm_copilot_spend_creditsx{period="day"} 1.5',
+    '#litellm_copilot_spend_credits{period="day"} 1.5',
+    'litellm_copilot_quota_remaining_ratio{quota="premium_interactions"} 1.5',
+    'litellm_copilot_quota_reset_timestamp_seconds{quota="premium_interactions"} 1e20',
+    'litellm_copilot_quota_reset_timestamp_seconds{quota="premium_interactions"} -5',
+    'litellm_copilot_billing_info{billing="credits"} 0',
+    'litellm_copilot_billing_info{billing="%s"} 1' % ('x' * 129),
+], ids=repr)
+def test_a_line_not_understood_is_skipped(line):
+    assert parse(line + '\n') == {}
+    # and the lines around it are still read
+    assert parse(METER + line + '\n') == PARSED
+    assert parse(line + '\n' + METER) == PARSED
+
+
+def test_a_host_cannot_rewrite_the_table_through_its_meter():
+    text = ('litellm_copilot_billing_info{billing="\x1b[2K\\ncredits\r\u202e"} 1\n'
+            'litellm_copilot_quota_remaining_ratio{quota="premium_interactions"} 0.5\n')
+    table = report.status_table([row('devvm-evil', meter=parse(text))])
+    assert not UNSHOWN.search(table.replace('\n', '')), repr(table)
+    assert len(table.splitlines()) == 3
+    assert r'individual/\x1b[2K\ncredits\r\u202e' in table
+
+
+def test_absurd_numbers_stay_short():
+    text = ('litellm_copilot_spend_credits{period="day"} 1e300\n'
+            'litellm_copilot_budget_credits{period="day"} 1e300\n'
+            'litellm_copilot_budget_remaining_credits{period="day"} 1e299\n'
+            'litellm_copilot_quota_reset_timestamp_seconds{quota="premium_interactions"} 253402300799\n')
+    shown = meter_cells(text)
+    assert shown['today'] == '1e+300' and shown['budget'] == '1e+299/1e+300 day' and shown['resets'] == '9999-12-31'
+
+
+@pytest.mark.parametrize('content', [
+    None, 42, 1.5, ['litellm_copilot_billing_info{billing="credits"} 1'], {'a': 1},
+    bytes(range(256)) * 64, bytes(range(256)).decode('latin-1') * 64, b'\xff\xfe\x00' * 10000,
+    '\x00' * 300000, '{' * 300000, '"' * 300000, '=' * 300000, '\\' * 300000,
+    'litellm_copilot_billing_info{' + 'a="",' * 60000 + '} 1',
+    'litellm_copilot_billing_info{billing="' + '\\"' * 150000 + '"} 1',
+    'litellm_copilot_billing_info{' + 'a' * 300000 + '="credits"} 1',
+    'litellm_copilot_billing_info' + ' ' * 300000 + '1',
+    'litellm_copilot_spend_credits{period="day"} ' + '9' * 300000,
+    '\ud800\udfff' * 1000,
+], ids=lambda content: repr(content)[:40])
+def test_hostile_text_is_read_without_raising(content):
+    parsed = parse(content)
+    assert isinstance(parsed, dict) and 'billing' not in parsed and 'spend' not in parsed
+
+
+def test_only_the_first_256_kib_are_read():
+    line = 'litellm_copilot_billing_info{billing="credits"} 1\n'
+    filler = '#' * 99 + '\n'
+    head = filler * ((report.METER_MAX_CHARS - len(line)) // len(filler))
+    assert parse(head + line) == {'billing': 'credits'}
+    assert parse(head + filler + line) == {}
+    assert parse((head + filler) * 40 + line) == {}  # 10 MiB: read no further than the first 256 KiB
+
+
+def test_only_the_first_lines_are_read():
+    line = 'litellm_copilot_billing_info{billing="credits"} 1\n'
+    assert parse('\n' * (report.METER_MAX_LINES - 1) + line) == {'billing': 'credits'}
+    assert parse('\n' * report.METER_MAX_LINES + line) == {}
+    assert parse('\n' * 10 ** 6 + line) == {}
+    # a million sample lines: the first ones count, the rest is never looked at
+    many = ''.join('litellm_copilot_quota_remaining_ratio{quota="q%d"} 0.5\n' % n for n in range(10 ** 6))
+    assert parse(many) == {'quota_remaining': {'q%d' % n: 0.5 for n in range(16)}}
+
+
+def test_the_first_sample_of_a_series_counts():
+    text = METER + METER.replace('1.5', '99').replace('credits"', 'premium_requests"')
+    assert parse(text) == PARSED

@@ -10,13 +10,16 @@ the inherited socket instead of a socket of its own.
 LiteLLM reads a request's whole body before it checks the API key, so one large POST without a
 key could grow a worker past the unit's MemoryMax and end every stream in flight. The app is
 served behind RequestBodyLimit, which refuses bodies over --max-request-bytes before LiteLLM
-sees them.
+sees them. GET /metrics is answered here too, from the meter's ledger (copilot_meter.py next to
+the config): Prometheus text for every worker's and every earlier process's requests.
 
     python serve_on_socket.py --config CONFIG --num-workers N --max-request-bytes BYTES \
         --graceful-timeout SECONDS
 """
 import argparse
+import asyncio
 import importlib
+import importlib.util
 import json
 import os
 import socket
@@ -29,6 +32,8 @@ SD_LISTEN_FDS_START = 3
 # names, so litellm_copilot_environment cannot set them (the role owns that prefix).
 APP_VARIABLE = "LITELLM_COPILOT_WRAPPED_APP"
 MAX_BYTES_VARIABLE = "LITELLM_COPILOT_MAX_REQUEST_BYTES"
+METER_DIR_VARIABLE = "LITELLM_COPILOT_METER_DIR"
+METRICS_PATH = "/metrics"
 # The role variable a refused client is told about.
 SETTING = "litellm_copilot_max_request_bytes"
 # A Content-Length with more digits than this exceeds any cap; int() of thousands of digits would
@@ -177,6 +182,39 @@ class _CountedBody:
         await self._send(message)
 
 
+class MetricsEndpoint:
+    """Pure ASGI middleware: answers GET /metrics with the meter's exposition (no key, as Prometheus
+    scrapes; it says what was spent, never a prompt or a secret), everything else goes to the app.
+    The ledger is read in a thread so a slow disk never holds up the event loop."""
+
+    def __init__(self, app, meter_dir):
+        self.app = app
+        self.meter = None
+        path = os.path.join(meter_dir, "copilot_meter.py")
+        if os.path.isfile(path):
+            spec = importlib.util.spec_from_file_location("copilot_meter_exposition", path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            settings = module.load_settings(meter_dir)
+            self.meter = (module, module.Ledger(settings["ledger"]), settings)
+
+    async def __call__(self, scope, receive, send):
+        if self.meter is None or scope["type"] != "http" or scope.get("path") != METRICS_PATH \
+                or scope.get("method") not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        module, ledger, settings = self.meter
+        try:
+            status, body = 200, (await asyncio.to_thread(module.exposition, ledger, settings)).encode()
+        except Exception as error:  # pylint: disable=broad-except
+            status, body = 503, ("# ledger not readable (%s)\n" % type(error).__name__).encode()
+        await _send_all(send, (
+            {"type": "http.response.start", "status": status,
+             "headers": [(b"content-type", b"text/plain; version=0.0.4; charset=utf-8"),
+                         (b"content-length", str(len(body)).encode())]},
+            {"type": "http.response.body", "body": body if scope["method"] == "GET" else b""}))
+
+
 def import_app(target):
     """The object an import string names, "module:attribute", as uvicorn resolves its app= string."""
     module, _, attribute = target.partition(":")
@@ -189,10 +227,11 @@ def import_app(target):
 def limited_app():
     """uvicorn's app factory (factory=True), run in every worker: the app named in APP_VARIABLE
     behind RequestBodyLimit, with the cap in MAX_BYTES_VARIABLE (see limit_request_bodies)."""
-    return RequestBodyLimit(import_app(os.environ[APP_VARIABLE]), int(os.environ[MAX_BYTES_VARIABLE]))
+    app = RequestBodyLimit(import_app(os.environ[APP_VARIABLE]), int(os.environ[MAX_BYTES_VARIABLE]))
+    return MetricsEndpoint(app, os.environ[METER_DIR_VARIABLE]) if os.environ.get(METER_DIR_VARIABLE) else app
 
 
-def limit_request_bodies(uvicorn_args, max_bytes):
+def limit_request_bodies(uvicorn_args, max_bytes, meter_dir=None):
     """uvicorn's arguments, serving limited_app in place of the app they name.
 
     LiteLLM names its app as an import string ("litellm.proxy.proxy_server:app") because uvicorn's
@@ -201,6 +240,8 @@ def limit_request_bodies(uvicorn_args, max_bytes):
     go in the environment, which they inherit too."""
     os.environ[APP_VARIABLE] = uvicorn_args["app"]
     os.environ[MAX_BYTES_VARIABLE] = str(max_bytes)
+    if meter_dir:
+        os.environ[METER_DIR_VARIABLE] = meter_dir
     here = os.path.dirname(os.path.abspath(__file__))
     if here not in sys.path:
         sys.path.insert(0, here)
@@ -232,7 +273,8 @@ def main():
                           "--host", host, "--port", str(port), "--skip_server_startup"],
                     standalone_mode=False)
     uvicorn_args = ProxyInitializationHelpers.get_default_unvicorn_init_args(host=host, port=port)
-    uvicorn_args = limit_request_bodies(uvicorn_args, options.max_request_bytes)
+    uvicorn_args = limit_request_bodies(uvicorn_args, options.max_request_bytes,
+                                        meter_dir=os.path.dirname(os.path.abspath(options.config)))
     loop = ProxyInitializationHelpers.get_loop_type()
     if loop:
         uvicorn_args["loop"] = loop

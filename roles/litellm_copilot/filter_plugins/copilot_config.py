@@ -28,7 +28,9 @@ _CLAUDE_OLD = re.compile(r"^claude-(?P<version>\d+(?:\.\d+)*)-(?P<family>[a-z]+)
 CCR_ROUTES = ("default", "background", "think", "longContext")
 # LiteLLM imports these from the config's directory, where the role installs them.
 SHAPER_CALLBACK = "copilot_shaper.proxy_handler_instance"
-QUOTA_GATE_CALLBACK = "copilot_quota.quota_gate"
+# The meter (files/copilot_meter.py) meters every answer, enforces the credit budgets and lets the
+# router's quota fallback answer only a spent allowance or budget.
+METER_CALLBACK = "copilot_meter.meter"
 # The master key never enters the config: LiteLLM reads it from the service's environment file.
 MASTER_KEY_REF = "os.environ/LITELLM_MASTER_KEY"
 
@@ -231,14 +233,14 @@ def _deployment(name, model, api_base, headers, rpm):
 def copilot_proxy_config(discovery, host="", headers=None, aliases=None, rpm=0, rpm_overrides=None,
                          quota_fallback="", preferences=None, drop_params=True, keep_system_role=True,
                          request_shaper=True, litellm_settings=None, litellm_settings_base=None,
-                         general_settings=None):
+                         general_settings=None, credit_budgets=False):
     """The whole LiteLLM config for one host, as data.
 
     ``discovery`` is what ``copilot_models_info`` returned (``models``, ``api_base``); the other
     arguments are the role variables of the same names (``preferences``:
     litellm_copilot_model_preferences, whose background list the ``auto`` quota fallback follows).
     ``litellm_settings_base`` and ``general_settings`` are the role's own settings (vars/main.yml),
-    under the user's.
+    under the user's. ``credit_budgets``: a daily or monthly credit budget is set.
     """
     models = discovery["models"]
     by_id = dict((model["id"], model) for model in models)
@@ -263,14 +265,19 @@ def copilot_proxy_config(discovery, host="", headers=None, aliases=None, rpm=0, 
     fallbacks = copilot_quota_fallbacks(models, fallback, served_aliases, patterns)
     if fallbacks:
         router["fallbacks"] = fallbacks
+    if credit_budgets:
+        # A spent budget's 429 holds until midnight or the reset: retrying it (2 s each) only
+        # delays the fallback or the client's answer. Copilot's own 429s then reach the client at
+        # once too, whose SDK retries with its own backoff.
+        router["retry_policy"] = {"RateLimitErrorRetries": 0}
 
     settings = dict(litellm_settings_base or {})
     settings.update(drop_params=drop_params, disable_copilot_system_to_assistant=keep_system_role)
     settings.update(litellm_settings or {})
-    # The request shaper goes before the user's callbacks; the quota gate keeps every error but a
-    # spent allowance (rpm caps, outages, bad requests) from falling back.
+    # The request shaper goes before the user's callbacks; the meter last. Its fallback gate keeps
+    # every error but a spent allowance or budget (rpm caps, outages, bad requests) from falling back.
     callbacks = (([SHAPER_CALLBACK] if request_shaper else []) + list(settings.pop("callbacks", None) or [])
-                 + ([QUOTA_GATE_CALLBACK] if fallbacks else []))
+                 + [METER_CALLBACK])
     settings = dict(sorted(settings.items()))
     if callbacks:
         settings["callbacks"] = callbacks
@@ -280,6 +287,44 @@ def copilot_proxy_config(discovery, host="", headers=None, aliases=None, rpm=0, 
         "router_settings": router,
         "litellm_settings": settings,
         "general_settings": dict(general_settings or {}, master_key=MASTER_KEY_REF),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# The meter
+# ---------------------------------------------------------------------------------------------
+
+_RATE_KINDS = ("input", "cached_input", "output")
+
+
+def copilot_credit_rates(model, rates):
+    """The credit rates of one served model: 0 for an included (non-premium) model, else the exact
+    id's entry of ``rates`` (litellm_copilot_credit_rates), else the first matching glob's, else 0."""
+    if not model.get("premium"):
+        return {kind: 0 for kind in _RATE_KINDS}
+    rates = rates or {}
+    found = rates.get(model["id"])
+    if found is None:
+        found = next((rate for pattern, rate in rates.items() if fnmatch.fnmatchcase(model["id"], pattern)), {})
+    return {kind: float(found.get(kind, 0)) for kind in _RATE_KINDS}
+
+
+def copilot_meter_settings(discovery, ledger, billing="credits", rates=None, budget_daily=0, budget_monthly=0):
+    """What the proxy's meter (files/copilot_meter.py) reads from copilot_meter.json: how the seat
+    is billed, the ledger's path, every served model's credit rates (resolved here once, by
+    Copilot id) and the budgets that are set (``pace`` or credits; 0 means none)."""
+    budgets = {}
+    if budget_daily == "pace":
+        budgets["day"] = "pace"
+    elif float(budget_daily or 0) > 0:
+        budgets["day"] = float(budget_daily)
+    if float(budget_monthly or 0) > 0:
+        budgets["month"] = float(budget_monthly)
+    return {
+        "billing": billing,
+        "ledger": ledger,
+        "budgets": budgets,
+        "models": {model["id"]: copilot_credit_rates(model, rates) for model in discovery["models"]},
     }
 
 
@@ -358,6 +403,7 @@ class FilterModule:
     def filters(self):
         return {
             "copilot_proxy_config": copilot_proxy_config,
+            "copilot_meter_settings": copilot_meter_settings,
             "copilot_served_names": copilot_served_names,
             "copilot_client_models": copilot_client_models,
             "copilot_client_configs": copilot_client_configs,

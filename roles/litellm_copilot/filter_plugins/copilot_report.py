@@ -12,9 +12,15 @@ Every cell is printed through ``printable``: versions, model counts and error me
 the hosts and from GitHub, and a host's root must not be able to rewrite the report on the
 operator's terminal (an ANSI escape or a carriage return could erase a "failed" row).
 
+The status row also carries what the proxy's credit meter serves at ``/metrics`` (Prometheus text,
+read by ``parse_meter``): the host writes that text, so it is parsed as hostile input, within fixed
+bounds and without ever raising.
+
 Standard library only: the callback and the demo script load this file directly.
 """
 
+import datetime
+import math
 import unicodedata
 
 # A status line stays readable however long GitHub's error message is.
@@ -33,7 +39,37 @@ _PROBLEMS = {
     "no_copilot": "account has no Copilot seat",
     "empty_token": "no usable token stored (missing, empty or a link): deploy site.yml",
 }
-STATUS_HEADER = ("host", "proxy", "litellm", "models", "plan", "premium used", "left", "used", "resets", "problem")
+# plan: the seat's plan and, from the meter, how it is billed (individual/credits). today, month:
+# credits this VM spent today and this quota month; budget: what is left of its tightest budget.
+# left, resets: the seat's quota from Copilot's last answer through the proxy (the meter), else
+# from GitHub's usage report. premium used: GitHub's count of premium requests, the figure of a
+# seat billed by premium requests (annual seats); its complement in percent is what left shows.
+STATUS_HEADER = ("host", "proxy", "litellm", "models", "plan", "today", "month", "budget", "premium used", "left",
+                 "resets", "problem")
+_BILLING = {"credits": "credits", "premium_requests": "premium requests"}
+
+# What parse_meter reads of the meter's text, whatever the host sends: the first 256 KiB, the first
+# 4096 lines of that (the meter prints a few dozen), label values up to 128 characters, a few
+# labels per line, up to 16 quotas, and numbers up to 40 characters long.
+METER_MAX_CHARS = 256 * 1024
+METER_MAX_LINES = 4096
+_LABEL_VALUE_MAX = 128
+_LABELS_MAX = 8
+_QUOTAS_MAX = 16
+_NUMBER_MAX = 40
+_NUMBER_CHARS = frozenset("0123456789+-.eE")
+_PERIODS = ("day", "month")
+# Reset timestamps a date can be printed for (1970 to the year 9999).
+_TIMESTAMP_MAX = 253402300799.0
+# metric name -> (key in parse_meter's answer, the label that keys it, which values it accepts)
+_METER_FIELDS = {
+    "litellm_copilot_spend_credits": ("spend", "period", "credits"),
+    "litellm_copilot_budget_credits": ("budget", "period", "credits"),
+    "litellm_copilot_budget_remaining_credits": ("budget_remaining", "period", "credits"),
+    "litellm_copilot_quota_remaining_ratio": ("quota_remaining", "quota", "ratio"),
+    "litellm_copilot_quota_reset_timestamp_seconds": ("quota_reset", "quota", "timestamp"),
+    "litellm_copilot_billing_info": ("billing", "billing", "one"),
+}
 
 
 def _clip(text, limit):
@@ -79,10 +115,175 @@ def _result(value):
     return value if isinstance(value, dict) else {}
 
 
-def status_row(ready, host, url, version=None, models=None, usage=None):
+# --------------------------------------------------------------------------- the meter's text
+
+def _is_label_name(name):
+    return bool(name) and name.isascii() and not name[0].isdigit() and name.replace("_", "").isalnum()
+
+
+def _skip_blanks(line, index):
+    while index < len(line) and line[index] in " \t":
+        index += 1
+    return index
+
+
+def _label_value(line, index):
+    """(value, index after its closing quote) of the quoted label value starting at line[index],
+    unescaped (backslash, double quote, newline); None for a malformed or over-long value."""
+    if line[index:index + 1] != '"':
+        return None
+    chars = []
+    index += 1
+    while index < len(line):
+        char = line[index]
+        if char == '"':
+            return "".join(chars), index + 1
+        if char == "\\":
+            escaped = {"\\": "\\", '"': '"', "n": "\n"}.get(line[index + 1:index + 2])
+            if escaped is None:
+                return None
+            chars.append(escaped)
+            index += 2
+        else:
+            chars.append(char)
+            index += 1
+        if len(chars) > _LABEL_VALUE_MAX:
+            return None
+    return None
+
+
+def _labels(line, index):
+    """(labels, index after the closing brace) of the label set opening at line[index] ("{"), or
+    None. One pass: every character is looked at a bounded number of times."""
+    labels = {}
+    index += 1
+    while True:
+        index = _skip_blanks(line, index)
+        if line[index:index + 1] == "}":
+            return labels, index + 1
+        equals = line.find("=", index)
+        name = line[index:equals].strip(" \t") if equals >= 0 else ""
+        if not _is_label_name(name) or name in labels or len(labels) >= _LABELS_MAX:
+            return None
+        value = _label_value(line, _skip_blanks(line, equals + 1))
+        if value is None:
+            return None
+        labels[name], index = value
+        index = _skip_blanks(line, index)
+        if line[index:index + 1] == ",":
+            index += 1
+        elif line[index:index + 1] != "}":
+            return None
+
+
+def _is_integer(text):
+    digits = text[1:] if text[:1] == "-" else text
+    return digits.isascii() and digits.isdigit()
+
+
+def _number(text):
+    """text as a finite float, or None: only the characters of a decimal number, briefly."""
+    if not text or len(text) > _NUMBER_MAX or not set(text) <= _NUMBER_CHARS:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _sample(line):
+    """(metric name, labels, value) of one of the meter's sample lines, or None for anything else."""
+    line = line.strip(" \t\r")
+    if not line.startswith("litellm_copilot_"):
+        return None
+    ends = [position for position in (line.find("{"), line.find(" "), line.find("\t")) if position >= 0]
+    end = min(ends) if ends else len(line)
+    name = line[:end]
+    if name not in _METER_FIELDS:
+        return None
+    index = _skip_blanks(line, end)
+    labels = {}
+    if line[index:index + 1] == "{":
+        parsed = _labels(line, index)
+        if parsed is None:
+            return None
+        labels, index = parsed
+    # value and an optional timestamp (ignored), apart by blanks only
+    rest = [token for token in line[index:].replace("\t", " ").split(" ") if token]
+    if not 1 <= len(rest) <= 2 or (len(rest) == 2 and not _is_integer(rest[1])):
+        return None
+    value = _number(rest[0])
+    return None if value is None else (name, labels, value)
+
+
+def _accepts(kind, value):
+    if kind == "credits":
+        return value >= 0
+    if kind == "ratio":
+        return 0 <= value <= 1
+    if kind == "timestamp":
+        return 0 <= value <= _TIMESTAMP_MAX
+    return value == 1
+
+
+def parse_meter(text):
+    """What the status report shows of the meter's /metrics text, as a small dict: ``spend``,
+    ``budget`` and ``budget_remaining`` (credits by period: day, month), ``quota_remaining`` (ratio
+    0..1) and ``quota_reset`` (Unix time) by quota name, and ``billing`` (credits,
+    premium_requests). A field the text does not hold, or holds in a form not understood, is absent.
+
+    The host writes this text: only its first METER_MAX_CHARS characters and METER_MAX_LINES
+    lines are read, in one pass with string methods; a line that is not one of the meter's samples,
+    a label value that is malformed or long, a number that is not finite or out of the metric's
+    range is skipped. The first sample of a series counts. Never raises."""
+    try:
+        return _parse_meter(text)
+    except Exception:  # pylint: disable=broad-except  # a report never fails on what a host sent
+        return {}
+
+
+def _parse_meter(text):
+    if isinstance(text, (bytes, bytearray)):
+        text = bytes(text[:METER_MAX_CHARS]).decode("utf-8", "replace")
+    if not isinstance(text, str):
+        return {}
+    lines = text[:METER_MAX_CHARS].split("\n", METER_MAX_LINES)
+    meter = {}
+    for line in lines[:METER_MAX_LINES]:
+        sample = _sample(line)
+        if sample is None:
+            continue
+        name, labels, value = sample
+        field, label, kind = _METER_FIELDS[name]
+        key = labels.get(label)
+        if not key or not _accepts(kind, value):
+            continue
+        if field == "billing":
+            meter.setdefault("billing", key)
+            continue
+        if label == "period" and key not in _PERIODS:
+            continue
+        series = meter.setdefault(field, {})
+        if key not in series and len(series) < _QUOTAS_MAX:
+            series[key] = value
+    return meter
+
+
+def _meter_text(meter):
+    """The text of the meter's answer (the uri task's registered result), or None."""
+    if meter.get("status") != 200:
+        return None
+    return meter.get("content")
+
+
+# --------------------------------------------------------------------------- rows and the table
+
+def status_row(ready, host, url, version=None, models=None, usage=None, meter=None):
     """One host's status from the results tasks/status.yml registered: the proxy's readiness answer,
-    the installed LiteLLM version, the proxy's /v1/models answer and copilot_usage_info's result."""
-    ready, version, models, usage = (_result(value) for value in (ready, version, models, usage))
+    the installed LiteLLM version, the proxy's /v1/models answer, copilot_usage_info's result and
+    the proxy's /metrics answer (the credit meter)."""
+    ready, version, models, usage, meter = (_result(value) for value in (ready, version, models, usage, meter))
     reachable = not ready.get("unreachable", False)
     up = ready.get("status") == 200
     usage_failed = "copilot" not in usage
@@ -102,6 +303,7 @@ def status_row(ready, host, url, version=None, models=None, usage=None):
         "plan": None if usage_failed else usage.get("plan"),
         "premium_interactions": None if usage_failed else usage.get("premium_interactions"),
         "quota_reset_date": None if usage_failed else usage.get("quota_reset_date"),
+        "meter": parse_meter(_meter_text(meter)),
     }
 
 
@@ -121,21 +323,76 @@ def _problem(row):
 
 
 def _premium(quota):
-    """(used, left, percent used) of the premium-request allowance."""
+    """(used, left) of the premium-request allowance GitHub reports."""
     if quota.get("unlimited"):
-        return "unlimited", "-", "-"
+        return "unlimited", "-"
     if quota.get("entitlement") is not None:
-        return "%s / %s" % (quota["used"], quota["entitlement"]), str(quota["remaining"]), "%s%%" % quota["percent_used"]
-    return "-", "-", "-"
+        return "%s / %s" % (quota["used"], quota["entitlement"]), str(quota["remaining"])
+    return "-", "-"
+
+
+def _credits(value, trim=False):
+    """A number of credits: 2 decimals, or with trim as few as it needs (50, 12.5); an absurd one a
+    host sends stays short."""
+    if abs(value) >= 1e9:
+        return "%.3g" % value
+    text = "%.2f" % value
+    return text.rstrip("0").rstrip(".") if trim else text
+
+
+def _plan(row, meter):
+    billing = meter.get("billing")
+    if not billing:
+        return row["plan"] or "-"
+    return "%s/%s" % (row["plan"] or "-", _BILLING.get(billing, billing))
+
+
+def _budget(meter):
+    """What is left of the budget that runs out first: "12.50/50 day", "spent (day)" or "-"."""
+    budgets, remaining, spend = (meter.get(field) or {} for field in ("budget", "budget_remaining", "spend"))
+    # the meter says what is left; should it not, the budget less what was spent is
+    left = {period: remaining[period] if period in remaining else max(budgets[period] - spend[period], 0)
+            for period in _PERIODS if period in budgets and (period in remaining or period in spend)}
+    if not left:
+        return "-"
+    period = min(left, key=lambda period: (left[period], _PERIODS.index(period)))
+    if left[period] <= 0:
+        return "spent (%s)" % period
+    return "%s/%s %s" % (_credits(left[period]), _credits(budgets[period], trim=True), period)
+
+
+def _reset_date(timestamp):
+    try:
+        return datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc).strftime("%Y-%m-%d")
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _quota(row, meter):
+    """(left, resets) of the seat's premium quota: from Copilot's last answer through the proxy
+    (the meter's snapshot) when there is one, else from GitHub's usage report."""
+    _used, left = _premium(row["premium_interactions"] or {})
+    resets = row["quota_reset_date"] or "-"
+    ratio = (meter.get("quota_remaining") or {}).get("premium_interactions")
+    if ratio is not None:
+        left = "%.1f%%" % (ratio * 100)
+    timestamp = (meter.get("quota_reset") or {}).get("premium_interactions")
+    if timestamp is not None:
+        resets = _reset_date(timestamp) or resets
+    return left, resets
 
 
 def status_table(rows):
     """The status rows as one aligned table, one line per host sorted by name."""
     lines = []
     for row in sorted(rows, key=lambda row: row["host"]):
+        meter = row.get("meter") or {}
+        spend = meter.get("spend") or {}
         lines.append([row["host"], row["proxy"], row["litellm_version"] or "-",
-                      len(row["models"]) if row["proxy"] == "up" else "-", row["plan"] or "-",
-                      *_premium(row["premium_interactions"] or {}), row["quota_reset_date"] or "-", _problem(row)])
+                      len(row["models"]) if row["proxy"] == "up" else "-", _plan(row, meter),
+                      _credits(spend["day"]) if "day" in spend else "-",
+                      _credits(spend["month"]) if "month" in spend else "-", _budget(meter),
+                      _premium(row["premium_interactions"] or {})[0], *_quota(row, meter), _problem(row)])
     return format_table(STATUS_HEADER, lines, last_cell_max=_LAST_CELL_MAX)
 
 
@@ -145,6 +402,7 @@ class FilterModule:
     def filters(self):
         return {
             "copilot_table": format_table,
+            "copilot_parse_meter": parse_meter,
             "copilot_status_row": status_row,
             "copilot_status_rows": status_rows,
             "copilot_status_table": status_table,

@@ -171,6 +171,41 @@ def _positive(name, value, maximum, minimum=1):
     return ["%s must be a whole number from %d to %d" % (name, minimum, maximum)]
 
 
+_RATE_KINDS = ("input", "cached_input", "output")
+
+
+def _amount(value):
+    """A non-negative, finite number of credits (extra vars given as key=value arrive as strings)."""
+    if _text(value):
+        try:
+            value = float(value)
+        except ValueError:
+            return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1e12:
+        return None
+    return value
+
+
+def _rates(value):
+    problem = ["litellm_copilot_credit_rates must map model ids or globs to {input, cached_input, output}: "
+               "each a number of credits per million tokens, 0 or more"]
+    if not isinstance(value, dict):
+        return problem
+    for pattern, rate in value.items():
+        if not _text(pattern) or not isinstance(rate, dict) or set(rate) != set(_RATE_KINDS) \
+                or any(_amount(rate[kind]) is None or _text(rate[kind]) for kind in _RATE_KINDS):
+            return problem
+    return []
+
+
+def _budget(name, value, pace=False):
+    if pace and value == "pace":
+        return []
+    if _amount(value) is not None:
+        return []
+    return ["%s must be a number of credits, 0 or more (0: no budget)%s" % (name, " or 'pace'" if pace else "")]
+
+
 def copilot_invalid_settings(settings, owned_environment=()):
     """The problems of the role's settings, one message each naming the variable; [] when fine.
 
@@ -217,12 +252,22 @@ def copilot_invalid_settings(settings, owned_environment=()):
         "litellm_copilot_version": lambda v: [] if _fits(_VERSION, v) else [
             "litellm_copilot_version must be a release number such as 1.106.2"],
         "litellm_copilot_wheelhouse_cache_dir": lambda v: _path("litellm_copilot_wheelhouse_cache_dir", v),
+        # Written into the meter's settings (copilot_meter.json), read by the proxy on every request.
+        "litellm_copilot_billing": lambda v: [] if v in ("credits", "premium_requests") else [
+            "litellm_copilot_billing must be credits or premium_requests"],
+        "litellm_copilot_credit_rates": _rates,
+        "litellm_copilot_credit_budget_daily": lambda v: _budget("litellm_copilot_credit_budget_daily", v, pace=True),
+        "litellm_copilot_credit_budget_monthly": lambda v: _budget("litellm_copilot_credit_budget_monthly", v),
     }
     errors = []
     for name in sorted(settings):
         if name not in checks:
             raise AnsibleFilterError("copilot_invalid_settings has no check for %s" % name)
         errors.extend(checks[name](settings[name]))
+    # Pacing spreads the seat's remaining credits; an annual seat's quota counts requests instead.
+    if settings.get("litellm_copilot_credit_budget_daily") == "pace" \
+            and settings.get("litellm_copilot_billing", "credits") != "credits":
+        errors.append("litellm_copilot_credit_budget_daily 'pace' needs litellm_copilot_billing: credits")
     return errors
 
 
