@@ -3,8 +3,9 @@
 Speaks GitHub Copilot's (undocumented) shapes: the OAuth device flow, the
 Copilot token exchange, the quota report, `/models`, `/chat/completions`,
 `/responses`, `/v1/messages` and `/embeddings` — with deterministic answers,
-the real service's rejections, and a `/_sim/` control API for faults,
-accounts, device flow scripts, catalog edits and request inspection.
+the real service's rejections, billing (premium requests or AI credits, with
+prompt caching), and a `/_sim/` control API for faults, accounts and their
+billing, device flow scripts, catalog edits, request inspection and bills.
 Standard library only.
 
     from copilot_sim import Simulator, INDIVIDUAL_TOKEN
@@ -15,7 +16,7 @@ Standard library only.
 
 from .accounts import BUSINESS_TOKEN, ENTERPRISE_TOKEN, INDIVIDUAL_TOKEN, NO_COPILOT_TOKEN, UNKNOWN_TOKEN
 from .answers import ECHO_SYSTEM_MARKER
-from .control_client import control
+from .control_client import bill, control
 from .server import Simulator
 from .state import DEFAULT_CLIENT_ID
 from .wire import fingerprint
@@ -23,6 +24,7 @@ from .wire import fingerprint
 __all__ = [
     "Simulator",
     "control",
+    "bill",
     "INDIVIDUAL_TOKEN",
     "BUSINESS_TOKEN",
     "ENTERPRISE_TOKEN",

@@ -1,8 +1,15 @@
-"""GitHub accounts, the Copilot tokens exchanged for them, and premium quota.
+"""GitHub accounts, the Copilot tokens exchanged for them, and their quota.
 
 A GitHub token (`gho_…`) identifies an `Account`.  Exchanging it at
 `/copilot_internal/v2/token` issues a short-lived Copilot token that is bound
 to the account's plan; the Copilot API accepts only such tokens.
+
+Since 2026-06-01 Copilot bills monthly plans in AI credits by the token
+(`billing == "credits"`); annual seats bought before keep premium requests
+(`"premium_requests"`).  The built-in accounts are such annual seats, so the
+premium-request behaviour stays what it was; new accounts get credits.  What a
+request costs is `billing.py`'s business; this module holds the balances and
+reports them (`premium_snapshot`).
 """
 
 import datetime
@@ -11,7 +18,7 @@ import hmac
 import secrets
 import string
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .wire import fingerprint
 
@@ -38,6 +45,11 @@ PLAN_ACCESS_SKU = {
     "enterprise": "copilot_enterprise_seat",
 }
 PLAN_ENTITLEMENT = {"individual": 300, "business": 300, "enterprise": 1000}
+# Monthly allowance of a credit seat, in AI credits (1 credit = USD 0.01): the plan's price.
+PLAN_CREDITS = {"individual": 1000, "business": 1900, "enterprise": 3900}
+# Copilot reports credit quotas (headers, /copilot_internal/user) in 1/10000 credit, a micro-dollar.
+CREDIT_UNITS = 10000
+BILLING_KINDS = ("credits", "premium_requests")
 
 _TOKEN_ALPHABET = string.ascii_letters + string.digits
 
@@ -54,10 +66,18 @@ class Account:
     copilot: bool = True  # False: a GitHub user without a Copilot seat
     revoked: bool = False
     premium_remaining: float = None  # None: the full entitlement
+    billing: str = "credits"  # or "premium_requests" (annual seats)
+    credits_remaining: float = None  # credit seats; None: the plan's monthly allowance
+    overage_permitted: bool = False  # credit seats: keep serving, billed as overage, once spent
+    overage: float = 0.0  # credits billed beyond the allowance
+    credits_spent: float = 0.0  # credits charged this month (allowance and overage)
+    bill: dict = field(default_factory=dict)  # model id -> requests, token counts, credits
 
     def __post_init__(self):
         if self.premium_remaining is None:
             self.premium_remaining = float(PLAN_ENTITLEMENT[self.plan])
+        if self.credits_remaining is None:
+            self.credits_remaining = float(PLAN_CREDITS[self.plan])
 
     @property
     def sku(self):
@@ -92,15 +112,19 @@ class AccountStore:
         self.accounts = {}
         self.copilot_tokens = {}
         self._device_users = 0
-        self.add(INDIVIDUAL_TOKEN, "individual", login="sim-individual")
-        self.add(BUSINESS_TOKEN, "business", login="sim-business")
-        self.add(ENTERPRISE_TOKEN, "enterprise", login="sim-enterprise")
-        self.add(NO_COPILOT_TOKEN, "individual", login="sim-no-copilot", copilot=False)
+        # Annual seats bought before credits: premium requests, as the existing tests count them.
+        annual = {"billing": "premium_requests"}
+        self.add(INDIVIDUAL_TOKEN, "individual", login="sim-individual", **annual)
+        self.add(BUSINESS_TOKEN, "business", login="sim-business", **annual)
+        self.add(ENTERPRISE_TOKEN, "enterprise", login="sim-enterprise", **annual)
+        self.add(NO_COPILOT_TOKEN, "individual", login="sim-no-copilot", copilot=False, **annual)
 
-    def add(self, github_token, plan, login=None, copilot=True, premium_remaining=None):
-        """Add or replace an account (replacing also lifts a revocation)."""
+    def add(self, github_token, plan, login=None, copilot=True, premium_remaining=None,
+            billing="credits", credits_remaining=None, overage_permitted=False):
+        """Add or replace an account (replacing also lifts a revocation and starts a new bill)."""
         account = Account(github_token, login or "sim-user-" + fingerprint(github_token)[7:15],
-                          plan, copilot, premium_remaining=premium_remaining)
+                          plan, copilot, premium_remaining=premium_remaining, billing=billing,
+                          credits_remaining=credits_remaining, overage_permitted=overage_permitted)
         self.accounts[github_token] = account
         return account
 
@@ -175,10 +199,26 @@ def _unlimited_snapshot(quota_id):
     }
 
 
-def user_info(account, endpoints):
-    """Body of `GET /copilot_internal/user` for an account."""
+def premium_snapshot(account):
+    """The `premium_interactions` figures Copilot reports, in the response headers and the user
+    report alike: premium requests on annual seats; on credit seats 1/10000-credit units
+    (`CREDIT_UNITS`), so a Pro seat's 1000 credits read 10000000."""
+    if account.billing == "credits":
+        entitlement = PLAN_CREDITS[account.plan] * CREDIT_UNITS
+        remaining = round(max(account.credits_remaining, 0.0) * CREDIT_UNITS, 1)
+        return {"entitlement": entitlement, "remaining": remaining,
+                "overage_count": round(account.overage * CREDIT_UNITS, 1),
+                "overage_permitted": account.overage_permitted,
+                "percent_remaining": round(100.0 * remaining / entitlement, 1)}
     entitlement = PLAN_ENTITLEMENT[account.plan]
     remaining = max(account.premium_remaining, 0.0)
+    return {"entitlement": entitlement, "remaining": round(remaining, 2), "overage_count": 0,
+            "overage_permitted": False, "percent_remaining": round(100.0 * remaining / entitlement, 1)}
+
+
+def user_info(account, endpoints):
+    """Body of `GET /copilot_internal/user` for an account."""
+    premium = premium_snapshot(account)
     reset = quota_reset_date()
     return {
         "login": account.login,
@@ -196,13 +236,13 @@ def user_info(account, endpoints):
             "chat": _unlimited_snapshot("chat"),
             "completions": _unlimited_snapshot("completions"),
             "premium_interactions": {
-                "entitlement": entitlement,
-                "overage_count": 0,
-                "overage_permitted": False,
-                "percent_remaining": round(100.0 * remaining / entitlement, 1),
+                "entitlement": premium["entitlement"],
+                "overage_count": _number(premium["overage_count"]),
+                "overage_permitted": premium["overage_permitted"],
+                "percent_remaining": premium["percent_remaining"],
                 "quota_id": "premium_interactions",
-                "quota_remaining": _number(remaining),
-                "remaining": _number(remaining),
+                "quota_remaining": _number(premium["remaining"]),
+                "remaining": _number(premium["remaining"]),
                 "unlimited": False,
             },
         },

@@ -7,8 +7,11 @@ headers (ignored).
 
 import json
 
+from . import prompt_cache
 from .answers import Conversation, ToolResult, all_text, last_text, new_id, split_json, split_text
 from .wire import json_response, sse_event, sse_response
+
+CACHING = prompt_cache.breakpoints  # Anthropic's explicit `cache_control` breakpoints
 
 
 def conversation(body, model_id):
@@ -50,8 +53,32 @@ def tool_schemas(body):
             if isinstance(t, dict) and isinstance(t.get("input_schema"), dict)]
 
 
-def render(body, model_id, answer, prompt_tokens, completion_tokens):
-    """The message object, or the message_* event stream when `stream` is set."""
+def _blocks(tag, content):
+    """Elements of a system prompt or message content: each block of a list (a breakpoint when
+    it carries `cache_control`), or the whole of a string (which cannot carry one)."""
+    if isinstance(content, list):
+        return [(tag, block, isinstance(block, dict) and bool(block.get("cache_control")))
+                for block in content]
+    return [(tag, content, False)] if content is not None else []
+
+
+def cache_elements(body):
+    """The prompt in Anthropic's caching order, for `prompt_cache`: tools, system, then the
+    messages' content blocks; the blocks marked with `cache_control` end the prefixes cached."""
+    tools = body.get("tools") if isinstance(body.get("tools"), list) else []
+    messages = body.get("messages") if isinstance(body.get("messages"), list) else []
+    elements = [("tool", tool, isinstance(tool, dict) and bool(tool.get("cache_control"))) for tool in tools]
+    elements += _blocks("system", body.get("system"))
+    for index, message in enumerate(messages):
+        if isinstance(message, dict):
+            elements += _blocks(f"message {index} {message.get('role')}", message.get("content"))
+    return elements
+
+
+def render(body, model_id, answer, usage):
+    """The message object, or the message_* event stream when `stream` is set.  `usage` is a
+    `billing.Usage`; as on Anthropic's API, input_tokens leaves out the tokens read from and
+    written to the prompt cache."""
     message_id = new_id("msg_01", 22)
     if answer.is_tool_call:
         block = {"type": "tool_use", "id": new_id("toolu_01", 22), "name": answer.tool_name,
@@ -60,8 +87,10 @@ def render(body, model_id, answer, prompt_tokens, completion_tokens):
     else:
         block = {"type": "text", "text": answer.text}
         stop_reason = "end_turn"
-    usage = {"input_tokens": prompt_tokens, "output_tokens": completion_tokens,
-             "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
+    completion_tokens = usage.output
+    usage = {"input_tokens": usage.input - usage.cache_read - usage.cache_creation,
+             "output_tokens": completion_tokens,
+             "cache_creation_input_tokens": usage.cache_creation, "cache_read_input_tokens": usage.cache_read}
     message = {"id": message_id, "type": "message", "role": "assistant", "model": model_id,
                "content": [block], "stop_reason": stop_reason, "stop_sequence": None, "usage": usage}
 

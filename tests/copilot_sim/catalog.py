@@ -5,6 +5,9 @@ picker (premium and not), a policy-disabled and a not-yet-configured model,
 hidden legacy entries without `supported_endpoints`, a second version of a
 family, a Codex model reachable only through `/responses`, and an embeddings
 model.  `Catalog` is the mutable copy the control API edits.
+
+`RATES` is the simulator's own price list for AI credits: Copilot does not list prices
+in `/models`, so neither does the simulator.
 """
 
 import copy
@@ -21,6 +24,27 @@ XAI_TERMS = ("Enable access to the latest {name} model from xAI. "
              "[Learn more about how GitHub Copilot serves {name}](https://gh.io/copilot-grok).")
 
 OPENAI_ENDPOINTS = ["/chat/completions", "/responses"]
+
+# What a request costs on a credit seat, in AI credits (1 credit = USD 0.01) per million tokens
+# of uncached input, cached input and output: Copilot bills premium models at their vendor's
+# API price. Source: the vendors' public API price pages as read in 2025 (Anthropic, OpenAI,
+# Google, xAI); Gemini 2.5 Pro and o4-mini at their rates for prompts up to 200k tokens.
+# Included (non-premium) models, the hidden entries and embeddings cost nothing, as does any
+# model not listed here (e.g. one added through the control API).
+FREE = {"input": 0, "cached_input": 0, "output": 0}
+RATES = {
+    "claude-sonnet-4": {"input": 300, "cached_input": 30, "output": 1500},
+    "claude-sonnet-4.5": {"input": 300, "cached_input": 30, "output": 1500},
+    "claude-haiku-4.5": {"input": 100, "cached_input": 10, "output": 500},
+    "claude-opus-4.1": {"input": 1500, "cached_input": 150, "output": 7500},
+    "gpt-5": {"input": 125, "cached_input": 12.5, "output": 1000},
+    "gpt-5-codex": {"input": 125, "cached_input": 12.5, "output": 1000},
+    "gemini-2.5-pro": {"input": 125, "cached_input": 31, "output": 1000},
+    "o4-mini": {"input": 110, "cached_input": 27.5, "output": 440},
+    "grok-code-fast-1": {"input": 20, "cached_input": 2, "output": 150},
+    **{model_id: FREE for model_id in ("gpt-4.1", "gpt-4o", "gpt-5-mini", "gpt-4.1-2025-04-14",
+                                       "gpt-4o-mini-2024-07-18", "gpt-3.5-turbo", "text-embedding-3-small")},
+}
 CLAUDE_ENDPOINTS = ["/chat/completions", "/v1/messages"]
 
 
@@ -199,3 +223,8 @@ class Catalog:
 
     def ids(self):
         return [m["id"] for m in self.models]
+
+    @staticmethod
+    def rates(model_id):
+        """Credits per million tokens for a model (all zero when it costs nothing)."""
+        return dict(RATES.get(model_id, FREE))

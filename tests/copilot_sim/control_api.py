@@ -1,11 +1,12 @@
 """The `/_sim/…` control API: no authentication, JSON in and out.
 
-Tests use it to inject faults, manage accounts, script the device flow,
-change the token lifetime, edit the model catalog, read the request log and
-reset everything.
+Tests use it to inject faults, manage accounts and their billing, script the
+device flow, change the token lifetime, edit the model catalog, read the
+request log and a seat's bill, and reset everything.
 """
 
-from .accounts import PLANS
+from . import billing
+from .accounts import BILLING_KINDS, PLANS
 from .faults import Fault
 from .wire import fingerprint, json_response
 
@@ -46,20 +47,70 @@ def clear_faults(state, request):
     return json_response(200, {"faults": []})
 
 
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _billing_error(body):
+    """What is wrong with the billing fields of a control API body, or None."""
+    if "billing" in body and body["billing"] not in BILLING_KINDS:
+        return f"billing must be one of {', '.join(BILLING_KINDS)}"
+    for name in ("premium_remaining", "credits_remaining"):
+        if body.get(name) is not None and not _is_number(body[name]):
+            return f"{name} must be a number"
+    if body.get("credits_remaining") is not None and body["credits_remaining"] < 0:
+        return "credits_remaining must not be negative"
+    if "overage_permitted" in body and not isinstance(body["overage_permitted"], bool):
+        return "overage_permitted must be true or false"
+    return None
+
+
 def add_account(state, request):
+    """A new account pays credits, unless `billing` says otherwise or the body sets
+    `premium_remaining` (only annual seats count premium requests)."""
     body = _object_body(request)
     if body is None or not isinstance(body.get("token"), str) or not body["token"]:
         return _bad_request("body must be an object with a non-empty string 'token'")
     plan = body.get("plan", "individual")
     if plan not in PLANS:
         return _bad_request(f"plan must be one of {', '.join(PLANS)}")
+    error = _billing_error(body)
+    if error:
+        return _bad_request(error)
     remaining = body.get("premium_remaining")
-    if remaining is not None and not isinstance(remaining, (int, float)):
-        return _bad_request("premium_remaining must be a number")
+    kind = body.get("billing") or ("premium_requests" if remaining is not None else "credits")
     account = state.accounts.add(body["token"], plan, login=body.get("login"),
-                                 copilot=bool(body.get("copilot", True)), premium_remaining=remaining)
+                                 copilot=bool(body.get("copilot", True)), premium_remaining=remaining,
+                                 billing=kind, credits_remaining=body.get("credits_remaining"),
+                                 overage_permitted=body.get("overage_permitted", False))
     return json_response(201, {"login": account.login, "plan": account.plan, "copilot": account.copilot,
-                               "token": fingerprint(account.github_token)})
+                               "billing": account.billing, "token": fingerprint(account.github_token)})
+
+
+def set_billing(state, request):
+    """Change an account's billing in place (its bill is kept): kind, credits or premium
+    requests left, overage.  Nothing changes if any field is invalid."""
+    body = _object_body(request)
+    if body is None or not isinstance(body.get("token"), str):
+        return _bad_request("body must be an object with a string 'token'")
+    account = state.accounts.accounts.get(body["token"])
+    if account is None:
+        return json_response(404, {"error": "unknown token"})
+    error = _billing_error(body)
+    if error:
+        return _bad_request(error)
+    for name in ("billing", "credits_remaining", "overage_permitted", "premium_remaining"):
+        if body.get(name) is not None:
+            setattr(account, name, float(body[name]) if _is_number(body[name]) else body[name])
+    return json_response(200, billing.billing_state(account))
+
+
+def get_bill(state, request):
+    """What a seat (`?token=<GitHub token>`) was charged, and the tokens of its answers."""
+    account = state.accounts.accounts.get(request.query.get("token", ""))
+    if account is None:
+        return json_response(404, {"error": "unknown token"})
+    return json_response(200, billing.bill(account))
 
 
 def revoke(state, request):

@@ -1,5 +1,6 @@
 """The client side of the `/_sim/` control API, for tests and scripts that drive a simulator."""
 import json
+import urllib.parse
 import urllib.request
 
 
@@ -11,3 +12,9 @@ def control(base_url, method, path, body=None):
     with urllib.request.urlopen(request, timeout=10) as response:
         text = response.read()
     return json.loads(text) if text else None
+
+
+def bill(base_url, github_token):
+    """The bill of the seat behind a GitHub token (`GET /_sim/bill`): credits charged and left,
+    overage, and per model the requests and their tokens."""
+    return control(base_url, "GET", "/_sim/bill?" + urllib.parse.urlencode({"token": github_token}))

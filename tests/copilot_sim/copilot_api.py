@@ -3,10 +3,12 @@
 Every request passes the same gate as on the real service: a live Copilot
 token issued for this plan, an `editor-version` header, a known model that
 the endpoint serves and the policy allows, the vision header when images are
-sent, and premium quota.  Then one of the API modules renders the answer.
+sent, and quota left.  Then the prompt cache tells what part of the prompt was
+seen before, the seat is billed (`billing.py`), and one of the API modules
+renders the answer, which carries the seat's quota snapshot headers.
 """
 
-from . import anthropic_messages, embeddings, openai_chat, openai_responses
+from . import anthropic_messages, billing, embeddings, openai_chat, openai_responses
 from .answers import answer, estimate_tokens
 from .state import parse_editor_version
 from .wire import json_response, text_response
@@ -25,8 +27,9 @@ IMAGE_PART_TYPES = ("image_url", "image", "input_image")
 # VS Code and of other proxies quoted it when Copilot retired old editor versions.
 UNSUPPORTED_CLIENT = ("bad request: the specified API version is no longer supported. "
                       "You may need to update your client to a newer version.\n")
-# Copilot's answer to a premium request once the premium allowance is spent (HTTP 402), as
-# VS Code's and Copilot CLI's logs quote it; included models are still served.
+# Copilot's answer to a premium request once the premium allowance (or a credit seat's
+# credits) is spent (HTTP 402), as VS Code's and Copilot CLI's logs quote it; included
+# models are still served.
 QUOTA_EXCEEDED = {"error": {"message": "You have no quota", "code": "quota_exceeded"}}
 
 
@@ -166,21 +169,29 @@ def inference(state, request, plan, api):
     if rejection:
         return rejection
 
-    # Premium requests cost `multiplier` from the monthly allowance, unless
-    # the client marks the turn as agent-initiated.
-    billing = model.get("billing") or {}
-    cost = billing.get("multiplier", 0) if billing.get("is_premium") else 0
-    if request.header("x-initiator", "").lower() == "agent":
-        cost = 0
-    if cost and account.premium_remaining < cost:
+    # Annual seats pay premium requests (agent turns free), credit seats their tokens' credits.
+    rates = state.catalog.rates(model["id"])
+    initiator = request.header("x-initiator", "")
+    if billing.refused(account, model, rates, initiator):
         return json_response(402, QUOTA_EXCEEDED)
 
     conversation = module.conversation(body, model["id"])
     reply = answer(conversation)
+    usage = _usage(state, account, model, module, body, reply)
+    billing.charge(account, model, rates, usage, initiator)
+    response = module.render(body, model["id"], reply, usage)
+    response.headers.update(billing.quota_headers(account))  # sent before a stream's first byte
+    return response
+
+
+def _usage(state, account, model, module, body, reply):
+    """The answer's tokens: the prompt (less the stream switches) and the reply by the
+    estimator, and what the account's earlier requests to this model left in the prompt cache."""
     prompt_tokens = estimate_tokens({k: v for k, v in body.items() if k not in ("stream", "stream_options")})
     completion_tokens = estimate_tokens(reply.text if reply.text is not None else reply.tool_arguments)
-    account.premium_remaining -= cost
-    return module.render(body, model["id"], reply, prompt_tokens, completion_tokens)
+    read, creation = module.CACHING(state.prompt_cache, (account.github_token, model["id"]),
+                                    module.cache_elements(body), prompt_tokens)
+    return billing.Usage(prompt_tokens, completion_tokens, cache_read=read, cache_creation=creation)
 
 
 def embed(state, request, plan):

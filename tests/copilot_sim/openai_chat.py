@@ -3,10 +3,12 @@
 import json
 import time
 
+from . import prompt_cache
 from .answers import Conversation, ToolResult, all_text, new_id, split_json, split_text
 from .wire import json_response, sse_data, sse_response
 
 SYSTEM_LIKE = ("system", "developer")
+CACHING = prompt_cache.automatic  # OpenAI-style automatic prefix caching
 
 
 def conversation(body, model_id):
@@ -47,15 +49,24 @@ def tool_schemas(body):
             and isinstance(t["function"].get("parameters"), dict)]
 
 
-def render(body, model_id, answer, prompt_tokens, completion_tokens):
-    """The chat.completion object, or its chunk stream when `stream` is set."""
+def cache_elements(body):
+    """The prompt in caching order, for `prompt_cache`: the tools, then the messages, each of
+    which ends a prefix the next request may reuse."""
+    tools = body.get("tools") if isinstance(body.get("tools"), list) else []
+    messages = body.get("messages") if isinstance(body.get("messages"), list) else []
+    return [("tool", tool, False) for tool in tools] + [("message", message, True) for message in messages]
+
+
+def render(body, model_id, answer, usage):
+    """The chat.completion object, or its chunk stream when `stream` is set.  `usage` is a
+    `billing.Usage`: prompt_tokens counts every prompt token, the cached ones included."""
     completion_id = new_id("chatcmpl-", 29)
     created = int(time.time())
     usage = {
-        "prompt_tokens": prompt_tokens,
-        "completion_tokens": completion_tokens,
-        "total_tokens": prompt_tokens + completion_tokens,
-        "prompt_tokens_details": {"cached_tokens": 0},
+        "prompt_tokens": usage.input,
+        "completion_tokens": usage.output,
+        "total_tokens": usage.input + usage.output,
+        "prompt_tokens_details": {"cached_tokens": usage.cache_read},
         "completion_tokens_details": {"reasoning_tokens": 0},
     }
     tool_call = None

@@ -3,8 +3,11 @@
 import json
 import time
 
+from . import prompt_cache
 from .answers import Conversation, ToolResult, all_text, new_id, split_json, split_text
 from .wire import json_response, sse_event, sse_response
+
+CACHING = prompt_cache.automatic  # OpenAI-style automatic prefix caching
 
 
 def _input_items(body):
@@ -46,8 +49,21 @@ def tool_schemas(body):
             if isinstance(t, dict) and t.get("type") == "function" and isinstance(t.get("parameters"), dict)]
 
 
-def render(body, model_id, answer, prompt_tokens, completion_tokens):
-    """The response object, or the response.* event stream when `stream` is set."""
+def cache_elements(body):
+    """The prompt in caching order, for `prompt_cache`: the tools, the instructions, then the
+    input items (a bare string is one), each of which ends a prefix the next request may reuse."""
+    tools = body.get("tools") if isinstance(body.get("tools"), list) else []
+    elements = [("tool", tool, False) for tool in tools]
+    if body.get("instructions") is not None:
+        elements.append(("instructions", body["instructions"], False))
+    items = body.get("input")
+    items = items if isinstance(items, list) else [items]
+    return elements + [("item", item, True) for item in items]
+
+
+def render(body, model_id, answer, usage):
+    """The response object, or the response.* event stream when `stream` is set.  `usage` is a
+    `billing.Usage`: input_tokens counts every input token, the cached ones included."""
     created = int(time.time())
     response_id = new_id("resp_", 32)
     if answer.is_tool_call:
@@ -58,11 +74,11 @@ def render(body, model_id, answer, prompt_tokens, completion_tokens):
         item = {"type": "message", "id": new_id("msg_", 32), "role": "assistant", "status": "completed",
                 "content": [{"type": "output_text", "text": answer.text, "annotations": [], "logprobs": []}]}
     usage = {
-        "input_tokens": prompt_tokens,
-        "input_tokens_details": {"cached_tokens": 0},
-        "output_tokens": completion_tokens,
+        "input_tokens": usage.input,
+        "input_tokens_details": {"cached_tokens": usage.cache_read},
+        "output_tokens": usage.output,
         "output_tokens_details": {"reasoning_tokens": 0},
-        "total_tokens": prompt_tokens + completion_tokens,
+        "total_tokens": usage.input + usage.output,
     }
 
     def response(status, output, with_usage):

@@ -42,6 +42,8 @@ ROUTES = [
     ("POST", r"/_sim/faults", control_api.add_fault),
     ("DELETE", r"/_sim/faults", control_api.clear_faults),
     ("POST", r"/_sim/accounts", control_api.add_account),
+    ("POST", r"/_sim/accounts/billing", control_api.set_billing),
+    ("GET", r"/_sim/bill", control_api.get_bill),
     ("POST", r"/_sim/revoke", control_api.revoke),
     ("POST", r"/_sim/device", control_api.device),
     ("GET", r"/_sim/config", control_api.get_config),

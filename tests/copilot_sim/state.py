@@ -9,6 +9,7 @@ from .accounts import AccountStore
 from .catalog import Catalog
 from .device_flow import DeviceFlow
 from .faults import FaultSet
+from .prompt_cache import PromptCache
 from .wire import redact_header
 
 DEFAULT_CLIENT_ID = "Iv1.b507a08c87ecfe98"
@@ -108,6 +109,7 @@ class SimState:
         self.catalog = Catalog()
         self.faults = FaultSet()
         self.requests = RequestLog()
+        self.prompt_cache = PromptCache()
 
     def reset(self):
         """Back to the state the simulator started in."""
@@ -117,6 +119,7 @@ class SimState:
         self.catalog.reset()
         self.faults.clear()
         self.requests.clear()
+        self.prompt_cache.clear()
 
     def base_url(self, request):
         """The URL clients should use to reach us again (handed out in
