@@ -1,6 +1,7 @@
 """The install path trusts nothing it did not check: what the host reports about itself, the
 controller's cached wheelhouse, the wheels on the host. An upgrade switches to a new venv in one
 step and goes back to the previous one when the new proxy fails its health gate."""
+import gzip
 import hashlib
 import io
 import re
@@ -211,11 +212,10 @@ def tampered_pack(built_on_controller, reinstall, tmp_path):
     pack = sorted(cache.glob("venv-*.tar.gz"))[0]
     planted = cache / "planted.pth"
     planted.write_text("import os\n")
-    with tarfile.open(pack) as old, tarfile.open(cache / "repacked.tar.gz", "w:gz") as new:
-        for member in old.getmembers():
-            new.addfile(member, old.extractfile(member) if member.isfile() else None)
-        new.add(planted, arcname="lib/python3.11/site-packages/planted.pth")
-    (cache / "repacked.tar.gz").replace(pack)
+    # Appended as a second gzip member (gzip reads the members as one stream): the pack holds the
+    # planted file after its seal, without re-compressing its 200 MB.
+    with gzip.open(pack, "ab") as tail, tarfile.open(fileobj=tail, mode="w|") as extra:
+        extra.add(planted, arcname="lib/python3.11/site-packages/planted.pth")
     return pack, next_venv
 
 

@@ -8,6 +8,7 @@ import re
 import secrets
 import shutil
 import subprocess
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -209,6 +210,20 @@ def test_site_deploys_the_signed_in_token(lab):
     assert {r["headers"]["authorization"].split()[-1] for r in exchanges} == {copilot_sim.fingerprint(token)}
 
 
+def meter_spend():
+    """{day, month}: the credits the proxy's meter says this VM spent."""
+    with urllib.request.urlopen(PROXY_URL + "/metrics", timeout=30) as answer:
+        text = answer.read().decode()
+    return {period: float(value) for period, value in
+            re.findall(r'^litellm_copilot_spend_credits\{period="(\w+)"\} (\S+)$', text, re.M)}
+
+
+def sim_usage(token):
+    request = urllib.request.Request(SIM_URL + "/copilot_internal/user", headers={"Authorization": "token " + token})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return json.loads(answer.read())
+
+
 def test_status_shows_the_fleet(lab):
     token = lab.tokens["device"]
     code, output = lab.playbook("playbooks/status.yml", verbose=True)
@@ -219,8 +234,15 @@ def test_status_shows_the_fleet(lab):
     row = next(line for line in lines if line.startswith(HOST + " "))
     assert header.split()[:5] == ["host", "proxy", "litellm", "models", "plan"]
     cells = re.split(r"\s{2,}", row)
-    assert cells[:5] == [HOST, "up", "1.106.2", str(len(served_models())), "individual"]
-    assert cells[5] == "1 / 300" and cells[6] == "299"  # one premium (x1) request in the rotation test
+    # The signed-in account is a new one, so a credit seat: the rotation test's premium request cost
+    # it credits, which the proxy's meter and Copilot's quota headers both saw.
+    assert cells[:5] == [HOST, "up", "1.106.2", str(len(served_models())), "individual/credits"]
+    spent = meter_spend()
+    assert cells[5:9] == ["%.2f" % spent["day"], "%.2f" % spent["month"], "-", "-"]  # no budget; no request count
+    usage = sim_usage(token)
+    assert usage["quota_snapshots"]["premium_interactions"]["percent_remaining"] < 100
+    assert cells[9] == "%.1f%%" % usage["quota_snapshots"]["premium_interactions"]["percent_remaining"]
+    assert cells[10] == usage["quota_reset_date"]
     assert header.index("plan") == row.index("individual"), "columns are not aligned"
 
     report = lab.root / "status.json"
@@ -230,7 +252,8 @@ def test_status_shows_the_fleet(lab):
     mine = rows[HOST]
     assert mine["proxy"] == "up" and mine["token"] == "ok" and mine["plan"] == "individual"
     assert mine["models"] == served_models()
-    assert mine["premium_interactions"]["remaining"] == 299
+    assert mine["premium_interactions"]["remaining"] == usage["quota_snapshots"]["premium_interactions"]["remaining"]
+    assert mine["meter"]["billing"] == "credits" and mine["meter"]["spend"] == spent
     assert re.fullmatch(r"\d{4}-\d{2}-01", mine["quota_reset_date"])
 
 

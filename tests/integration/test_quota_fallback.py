@@ -67,6 +67,7 @@ def test_chat_completions_answered_by_the_fallback(openai_client, fallback, spen
     assert reply.model.split("/")[-1] == fallback
     assert raw.headers.get("x-litellm-model-group") == fallback
     assert raw.headers.get("x-litellm-attempted-fallbacks") == "1"
+    assert raw.headers.get("x-litellm-copilot-fallback") == "quota"  # the meter's mark: why it fell back
     # Copilot was asked for the premium model first, and refused it
     statuses = [(entry["body"]["model"], entry["status"]) for entry in sim_requests("/chat/completions")]
     assert statuses == [("claude-sonnet-4.5", 402), (fallback, 200)]

@@ -231,20 +231,20 @@ def test_the_meter_text_becomes_a_small_dict():
 
 def test_a_row_shows_spend_budget_and_the_quota_snapshot():
     shown = meter_cells(METER)
-    assert [shown[name] for name in COLUMNS] == ['individual/credits', '1.50', '40.25', '48.50/50 day', '13 / 300',
+    assert [shown[name] for name in COLUMNS] == ['individual/credits', '1.50', '40.25', '48.50/50 day', '-',
                                                  '97.1%', '2026-01-01']
     assert 'problem' not in shown  # a healthy host: the last cell is empty
 
 
 def test_a_row_without_a_budget_shows_a_dash():
     shown = meter_cells(NO_BUDGET)
-    assert [shown[name] for name in COLUMNS] == ['individual/credits', '1.50', '40.25', '-', '13 / 300', '97.1%',
+    assert [shown[name] for name in COLUMNS] == ['individual/credits', '1.50', '40.25', '-', '-', '97.1%',
                                                  '2026-01-01']
 
 
 def test_a_row_without_a_quota_snapshot_shows_githubs_figures():
     shown = meter_cells(NO_SNAPSHOT)
-    assert [shown[name] for name in COLUMNS] == ['individual/credits', '1.50', '40.25', '48.50/50 day', '13 / 300',
+    assert [shown[name] for name in COLUMNS] == ['individual/credits', '1.50', '40.25', '48.50/50 day', '-',
                                                  '287', '2026-12-01']
 
 

@@ -43,7 +43,7 @@ _PROBLEMS = {
 # credits this VM spent today and this quota month; budget: what is left of its tightest budget.
 # left, resets: the seat's quota from Copilot's last answer through the proxy (the meter), else
 # from GitHub's usage report. premium used: GitHub's count of premium requests, the figure of a
-# seat billed by premium requests (annual seats); its complement in percent is what left shows.
+# seat billed by premium requests (annual seats; "-" on a credit seat); left shows what remains.
 STATUS_HEADER = ("host", "proxy", "litellm", "models", "plan", "today", "month", "budget", "premium used", "left",
                  "resets", "problem")
 _BILLING = {"credits": "credits", "premium_requests": "premium requests"}
@@ -331,6 +331,14 @@ def _premium(quota):
     return "-", "-"
 
 
+def _premium_used(row, meter):
+    """GitHub's count of premium requests used, of a seat billed by premium requests. On a credit
+    seat the same report counts millionths of a dollar, not requests: the meter's columns say it."""
+    if meter.get("billing") == "credits":
+        return "-"
+    return _premium(row["premium_interactions"] or {})[0]
+
+
 def _credits(value, trim=False):
     """A number of credits: 2 decimals, or with trim as few as it needs (50, 12.5); an absurd one a
     host sends stays short."""
@@ -392,7 +400,7 @@ def status_table(rows):
                       len(row["models"]) if row["proxy"] == "up" else "-", _plan(row, meter),
                       _credits(spend["day"]) if "day" in spend else "-",
                       _credits(spend["month"]) if "month" in spend else "-", _budget(meter),
-                      _premium(row["premium_interactions"] or {})[0], *_quota(row, meter), _problem(row)])
+                      _premium_used(row, meter), *_quota(row, meter), _problem(row)])
     return format_table(STATUS_HEADER, lines, last_cell_max=_LAST_CELL_MAX)
 
 
