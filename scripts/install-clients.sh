@@ -7,7 +7,7 @@
 # What gets installed is tests/clients/package-lock.json: `npm ci` takes every package, dependencies
 # included, at its locked version and checks its integrity hash. To change a version, edit
 # tests/clients/package.json and run `npm install --package-lock-only` in that folder.
-# Claude Code 2.1.330; Claude-Code-Router 1.0.73, as its 2.x and later require node >= 22 and the CI
+# Claude Code 2.1.332; Claude-Code-Router 1.0.73, as its 2.x and later require node >= 22 and the CI
 # machine has node 20.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"

@@ -18,6 +18,10 @@ decides between a text reply and a tool call:
 
 When a system prompt contains `SIM:ECHO-SYSTEM` the text reply says
 "System prompt received." and, where asked to, which role carried it.
+
+When the request asks for thinking (`Conversation.thinks`, Anthropic's `thinking` on a Claude
+model) the answer also carries a short deterministic `thinking` text, which the API module
+signs and shows before the text or tool call.
 """
 
 import json
@@ -58,6 +62,7 @@ class Conversation:
     # message is not it (Anthropic hands tool results back as a user message).
     prompt_text: str = None
     turn_tool_results: int = 0  # tool results handed back since that prompt
+    thinks: bool = False  # the request asks for thinking (extended / adaptive thinking)
 
     def read_turns(self, items, tool_result_of):
         """Reads the latest turn from OpenAI-style items (chat messages, Responses input items):
@@ -82,6 +87,8 @@ class Answer:
     text: str = None
     tool_name: str = None
     tool_arguments: dict = None
+    thinking: str = None  # what the model thought first, when the request asked it to
+    signature: str = None  # the thinking's signature (set by the server, which holds the key)
 
     @property
     def is_tool_call(self):
@@ -89,6 +96,14 @@ class Answer:
 
 
 def answer(conversation):
+    reply = _answer(conversation)
+    if conversation.thinks:
+        plan = f"a call to {reply.tool_name}" if reply.is_tool_call else "a text reply"
+        reply.thinking = f"The Copilot simulator (model {conversation.model}) thinks it over: {plan}."
+    return reply
+
+
+def _answer(conversation):
     scripted = _scripted_turn(conversation) if conversation.tools else None
     if scripted:
         return scripted
@@ -203,6 +218,16 @@ def estimate_tokens(value):
     """Roughly 4 characters per token; the same input always counts the same."""
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
     return max(1, len(text) // 4)
+
+
+STREAM_SWITCHES = ("stream", "stream_options")  # how to deliver, not part of the prompt
+
+
+def estimate_prompt_tokens(body):
+    """A request's prompt tokens: the body less its stream switches, by `estimate_tokens`.  The
+    usage reports this count (on /v1/messages split into input, cache read and cache creation)
+    and the prompt limit is checked against it, so both always agree."""
+    return estimate_tokens({key: value for key, value in body.items() if key not in STREAM_SWITCHES})
 
 
 def split_text(text, pieces=4):

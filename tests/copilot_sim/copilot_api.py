@@ -3,13 +3,15 @@
 Every request passes the same gate as on the real service: a live Copilot
 token issued for this plan, an `editor-version` header, a known model that
 the endpoint serves and the policy allows, the vision header when images are
-sent, and quota left.  Then the prompt cache tells what part of the prompt was
-seen before, the seat is billed (`billing.py`), and one of the API modules
-renders the answer, which carries the seat's quota snapshot headers.
+sent, valid tool schemas, what the API module checks of its own (betas and
+thinking signatures on /v1/messages), a prompt within the model's
+`max_prompt_tokens`, and quota left.  Then the prompt cache tells what part of
+the prompt was seen before, the seat is billed (`billing.py`), and one of the
+API modules renders the answer, which carries the seat's quota snapshot headers.
 """
 
-from . import anthropic_messages, billing, embeddings, openai_chat, openai_responses
-from .answers import answer, estimate_tokens
+from . import anthropic_messages, billing, embeddings, openai_chat, openai_responses, thinking
+from .answers import answer, estimate_prompt_tokens, estimate_tokens
 from .state import parse_editor_version
 from .wire import json_response, text_response
 
@@ -31,6 +33,10 @@ UNSUPPORTED_CLIENT = ("bad request: the specified API version is no longer suppo
 # credits) is spent (HTTP 402), as VS Code's and Copilot CLI's logs quote it; included
 # models are still served.
 QUOTA_EXCEEDED = {"error": {"message": "You have no quota", "code": "quota_exceeded"}}
+# Copilot's answer (HTTP 400) to a prompt longer than the model's
+# `capabilities.limits.max_prompt_tokens`; N counted as the usage would report it.
+PROMPT_TOO_LONG = "prompt token count of {count} exceeds the limit of {limit}"
+PROMPT_TOO_LONG_CODE = "model_max_prompt_tokens_exceeded"
 
 
 def _error(status, message, code, **extra):
@@ -128,6 +134,20 @@ def _check_tools(module, body):
     return None
 
 
+def prompt_limit(model):
+    """The model's `max_prompt_tokens`, or None when its entry lists none."""
+    limit = ((model.get("capabilities") or {}).get("limits") or {}).get("max_prompt_tokens")
+    return limit if isinstance(limit, int) and not isinstance(limit, bool) else None
+
+
+def _check_prompt_limit(model, prompt_tokens):
+    """None, or Copilot's 400 for a prompt over the model's limit."""
+    limit = prompt_limit(model)
+    if limit is not None and prompt_tokens > limit:
+        return _error(400, PROMPT_TOO_LONG.format(count=prompt_tokens, limit=limit), PROMPT_TOO_LONG_CODE)
+    return None
+
+
 def _json_body(request):
     body = request.json()
     if not isinstance(body, dict):
@@ -165,7 +185,12 @@ def inference(state, request, plan, api):
     conversation_input = [body.get("messages"), body.get("input"), body.get("system")]
     if _contains_image(conversation_input) and request.header("copilot-vision-request", "").lower() != "true":
         return _error(400, "missing required Copilot-Vision-Request header for vision requests", "")
-    rejection = _check_tools(module, body)
+    rejection = _check_tools(module, body) or module.check_request(request, body, state.thinking_secret)
+    if rejection:
+        return rejection
+    # The prompt as the usage will count it (one pass over the body), against the model's limit.
+    prompt_tokens = estimate_prompt_tokens(body)
+    rejection = _check_prompt_limit(model, prompt_tokens)
     if rejection:
         return rejection
 
@@ -177,18 +202,22 @@ def inference(state, request, plan, api):
 
     conversation = module.conversation(body, model["id"])
     reply = answer(conversation)
-    usage = _usage(state, account, model, module, body, reply)
+    if reply.thinking is not None:
+        reply.signature = thinking.sign(state.thinking_secret, reply.thinking)
+    usage = _usage(state, account, model, module, body, reply, prompt_tokens)
     billing.charge(account, model, rates, usage, initiator)
     response = module.render(body, model["id"], reply, usage)
     response.headers.update(billing.quota_headers(account))  # sent before a stream's first byte
     return response
 
 
-def _usage(state, account, model, module, body, reply):
-    """The answer's tokens: the prompt (less the stream switches) and the reply by the
-    estimator, and what the account's earlier requests to this model left in the prompt cache."""
-    prompt_tokens = estimate_tokens({k: v for k, v in body.items() if k not in ("stream", "stream_options")})
+def _usage(state, account, model, module, body, reply, prompt_tokens):
+    """The answer's tokens: the prompt's (`estimate_prompt_tokens`) and the reply's by the
+    estimator (its thinking included), and what the account's earlier requests to this model
+    left in the prompt cache."""
     completion_tokens = estimate_tokens(reply.text if reply.text is not None else reply.tool_arguments)
+    if reply.thinking is not None:
+        completion_tokens += estimate_tokens(reply.thinking)
     read, creation = module.CACHING(state.prompt_cache, (account.github_token, model["id"]),
                                     module.cache_elements(body), prompt_tokens)
     return billing.Usage(prompt_tokens, completion_tokens, cache_read=read, cache_creation=creation)

@@ -49,6 +49,11 @@ def tool_schemas(body):
             and isinstance(t["function"].get("parameters"), dict)]
 
 
+def check_request(request, body, secret):
+    """None: this API refuses nothing beyond the shared checks (see anthropic_messages)."""
+    return None
+
+
 def cache_elements(body):
     """The prompt in caching order, for `prompt_cache`: the tools, then the messages, each of
     which ends a prefix the next request may reuse."""

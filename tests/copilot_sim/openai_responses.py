@@ -49,6 +49,11 @@ def tool_schemas(body):
             if isinstance(t, dict) and t.get("type") == "function" and isinstance(t.get("parameters"), dict)]
 
 
+def check_request(request, body, secret):
+    """None: this API refuses nothing beyond the shared checks (see anthropic_messages)."""
+    return None
+
+
 def cache_elements(body):
     """The prompt in caching order, for `prompt_cache`: the tools, the instructions, then the
     input items (a bare string is one), each of which ends a prefix the next request may reuse."""

@@ -10,6 +10,7 @@ from .catalog import Catalog
 from .device_flow import DeviceFlow
 from .faults import FaultSet
 from .prompt_cache import PromptCache
+from .thinking import new_secret
 from .wire import redact_header
 
 DEFAULT_CLIENT_ID = "Iv1.b507a08c87ecfe98"
@@ -110,6 +111,8 @@ class SimState:
         self.faults = FaultSet()
         self.requests = RequestLog()
         self.prompt_cache = PromptCache()
+        # Signs the thinking blocks answered; per simulator, kept by reset (see thinking.py).
+        self.thinking_secret = new_secret()
 
     def reset(self):
         """Back to the state the simulator started in."""

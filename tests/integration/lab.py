@@ -15,11 +15,13 @@ INVENTORY = os.environ.get("LAB_INVENTORY", "")
 BIN = Path(sys.executable).parent
 
 
-def on_host(*command, user=None, check=True, timeout=300):
-    """Runs a command on the lab host (as `user` when given); returns the finished process."""
-    podman = ["podman", "exec"] + (["--user", user, "--workdir", "/home/" + user] if user else [])
+def on_host(*command, user=None, check=True, timeout=300, input_text=None):
+    """Runs a command on the lab host (as `user` when given, with `input_text` on its standard
+    input when given); returns the finished process."""
+    podman = ["podman", "exec"] + (["-i"] if input_text is not None else []) \
+        + (["--user", user, "--workdir", "/home/" + user] if user else [])
     return subprocess.run(podman + [HOST, *command], check=check, capture_output=True, text=True,
-                          timeout=timeout)
+                          timeout=timeout, input=input_text)
 
 
 def host_output(*command, check=True):

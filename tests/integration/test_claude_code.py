@@ -31,6 +31,13 @@ def test_settings_hold_the_proxy_and_keep_the_developers_own(developer):
     assert env["ANTHROPIC_MODEL"] in served
     # the small fast model costs no premium requests by default
     assert served[env["ANTHROPIC_SMALL_FAST_MODEL"]]["copilot_premium"] is False
+    # Copilot's limits of the main model as the proxy serves it, not the 200k/32k Claude Code assumes
+    main = served[env["ANTHROPIC_MODEL"]]
+    assert env["CLAUDE_CODE_AUTO_COMPACT_WINDOW"] == str(main["max_input_tokens"])
+    assert int(env["CLAUDE_CODE_MAX_OUTPUT_TOKENS"]) == min(
+        served[env[name]]["max_output_tokens"]
+        for name in ("ANTHROPIC_MODEL", "ANTHROPIC_SMALL_FAST_MODEL", "ANTHROPIC_DEFAULT_OPUS_MODEL"))
+    assert env["ANTHROPIC_DEFAULT_SONNET_MODEL"] == env["ANTHROPIC_MODEL"]
     # what the developer had before the role ran (molecule/default/prepare.yml) is still there
     assert settings.get("theme") == "dark"
     assert settings["env"].get("EDITOR_OF_CHOICE") == "vim"
@@ -135,3 +142,29 @@ def test_claude_code_router_routes_through_the_proxy(router, sim_requests):
     reply = post_messages(url, "claude-3-5-haiku-20241022", "background job")
     assert reply["content"][0]["text"].startswith(GREETING.format(model=background))
     assert [body["model"] for body in sim_bodies(sim_requests("/chat/completions"))] == [default, background]
+
+
+COPILOT_BETAS = {"interleaved-thinking-2025-05-14", "context-management-2025-06-27", "advanced-tool-use-2025-11-20"}
+
+
+def test_thinking_and_betas_reach_copilot_as_it_accepts_them(developer, claude_on_host, sim_requests):
+    """Claude Code with extended thinking and its experimental betas on (its defaults): every request
+    the proxy sends passes Copilot's strict /v1/messages (the simulator refuses other betas, a
+    context_management without its beta, and a thinking block whose text or signature changed), and
+    the signed thinking blocks go back to Copilot as they came."""
+    done = on_host("env", "MAX_THINKING_TOKENS=4000", "claude", "-p",
+                   'SIM:TOOLS 2 Bash {"command": "echo thinking-{call}", "description": "Print a step"}',
+                   "--output-format", "json", "--allowedTools", "Bash(echo:*)", user=developer, timeout=240)
+    result = json.loads(done.stdout)
+    assert result["is_error"] is False, result
+    requests = sim_requests("/v1/messages")
+    assert [r["status"] for r in requests if r["status"] != 200] == []
+    model = claude_settings(developer)["env"]["ANTHROPIC_MODEL"]
+    bodies = [body for body in sim_bodies(requests) if body["model"] == model]
+    assert any(body.get("thinking") for body in bodies), "Claude Code asked for no thinking"
+    returned = [block for body in bodies for message in body["messages"] if message["role"] == "assistant"
+                and isinstance(message["content"], list) for block in message["content"] if block.get("type") == "thinking"]
+    assert returned and all(block.get("signature") for block in returned)
+    for request in requests:
+        sent = {beta.strip() for beta in request["headers"].get("anthropic-beta", "").split(",") if beta.strip()}
+        assert sent <= COPILOT_BETAS, sent - COPILOT_BETAS

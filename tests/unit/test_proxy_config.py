@@ -239,7 +239,8 @@ def test_client_routes_follow_the_preferences():
     chosen = client_models()
     assert chosen["routes"] == {"default": "claude-sonnet-4.5", "background": "gpt-5-mini",
                                 "think": "claude-sonnet-4.5", "longContext": "gpt-4.1"}
-    assert chosen["claude_code"] == {"main": "claude-sonnet-4.5", "small_fast": "gpt-5-mini"}
+    assert chosen["claude_code"] == {"main": "claude-sonnet-4.5", "small_fast": "gpt-5-mini",
+                                     "opus": "claude-sonnet-4.5"}
     # without the non-premium preference, background takes the first match
     background = client_models(background_non_premium=False,
                                preferences=dict(PREFERENCES, background=["claude-haiku-*", "gpt-5-mini"]))
@@ -249,7 +250,15 @@ def test_client_routes_follow_the_preferences():
 def test_claude_code_models_may_be_set_to_any_served_name():
     chosen = client_models(aliases={"fast": "gpt-5-mini"}, claude_code_model="claude-sonnet-4-5",
                            claude_code_small_fast_model="fast")
-    assert chosen["claude_code"] == {"main": "claude-sonnet-4-5", "small_fast": "fast"}
+    assert chosen["claude_code"] == {"main": "claude-sonnet-4-5", "small_fast": "fast", "opus": "claude-sonnet-4.5"}
+    # the limits follow the models behind the names: an alias and Claude Code's dash name included
+    assert chosen["claude_code_limits"] == {"max_output_tokens": 16000, "compact_window": 128000}
+
+
+def test_claude_code_is_told_the_smallest_limits_of_the_models_it_calls():
+    chosen = client_models(claude_code_model="claude-opus-4.1", preferences=dict(PREFERENCES, think=["gpt-5"]))
+    # opus 4.1: 80k prompt, 16k output; gpt-5 (plan mode): 128k/128k; gpt-5-mini: 128k/64k
+    assert chosen["claude_code_limits"] == {"max_output_tokens": 16000, "compact_window": 80000}
 
 
 def test_unserved_client_models_are_an_error_naming_them_and_the_host():
@@ -264,7 +273,9 @@ def test_client_configs_point_at_the_proxy():
     assert configs["claude_code_env"] == {
         "ANTHROPIC_BASE_URL": "http://127.0.0.1:4000", "ANTHROPIC_AUTH_TOKEN": "sk-test",
         "ANTHROPIC_MODEL": "claude-sonnet-4.5", "ANTHROPIC_SMALL_FAST_MODEL": "gpt-5-mini",
-        "ANTHROPIC_DEFAULT_HAIKU_MODEL": "gpt-5-mini", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"}
+        "ANTHROPIC_DEFAULT_HAIKU_MODEL": "gpt-5-mini", "ANTHROPIC_DEFAULT_SONNET_MODEL": "claude-sonnet-4.5",
+        "ANTHROPIC_DEFAULT_OPUS_MODEL": "claude-sonnet-4.5", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+        "CLAUDE_CODE_MAX_OUTPUT_TOKENS": "16000", "CLAUDE_CODE_AUTO_COMPACT_WINDOW": "128000"}
     assert configs["ccr"] == {
         "LOG": False, "API_TIMEOUT_MS": 600000,
         "Providers": [{"name": "copilot", "api_base_url": "http://127.0.0.1:4000/v1/chat/completions",

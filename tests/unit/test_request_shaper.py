@@ -590,3 +590,68 @@ def test_a_failing_hook_passes_the_request_on_unchanged(hooked, monkeypatch, cap
     assert kwargs == before
     assert len(caplog.records) == 1 and caplog.records[0].levelno == logging.WARNING
     assert secret not in caplog.text and "\n" not in caplog.records[0].getMessage()
+
+
+# --- Copilot's betas -----------------------------------------------------------------------------
+EDITOR_BETAS = "interleaved-thinking-2025-05-14,context-management-2025-06-27,advanced-tool-use-2025-11-20"
+# What Claude Code 2.1.332 sends: two of these are outside Copilot's list.
+CLAUDE_CODE_BETAS = ("claude-code-20250219,context-management-2025-06-27,interleaved-thinking-2025-05-14,"
+                     "thinking-token-count-2026-05-13")
+THINKING = {"type": "thinking", "thinking": "Plan: read the file.", "signature": "c2lnbmVk"}
+
+
+@pytest.fixture
+def guarded(monkeypatch, hooked):
+    """The shaper as the service runs it, with litellm_copilot_anthropic_betas in its environment."""
+    monkeypatch.setenv("LITELLM_COPILOT_ANTHROPIC_BETAS", EDITOR_BETAS)
+    return _load_shaper()
+
+
+def test_only_the_betas_copilot_accepts_ride_on(guarded):
+    messages = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": [THINKING]},
+                {"role": "user", "content": "go on"}]
+    kwargs = {"model": "github_copilot/claude-sonnet-4.5", "messages": copy.deepcopy(messages),
+              "extra_headers": {"editor-version": "v", "Anthropic-Beta": CLAUDE_CODE_BETAS},
+              "headers": {"anthropic-beta": "context-1m-2025-08-07"},
+              "provider_specific_header": {"custom_llm_provider": "anthropic",
+                                           "extra_headers": {"anthropic-beta": CLAUDE_CODE_BETAS}},
+              "context_management": {"edits": [{"type": "clear_tool_uses_20250919"}]},
+              "thinking": {"type": "enabled", "budget_tokens": 2000}, "litellm_logging_obj": _Call()}
+    _hook(guarded, kwargs, "anthropic_messages")
+    assert kwargs["extra_headers"] == {"editor-version": "v", "X-Initiator": "user",
+                                       "Anthropic-Beta": "context-management-2025-06-27,interleaved-thinking-2025-05-14"}
+    assert kwargs["headers"] == {}  # nothing accepted is left: the header goes
+    assert kwargs["provider_specific_header"]["extra_headers"]["anthropic-beta"] == (
+        "context-management-2025-06-27,interleaved-thinking-2025-05-14")
+    # context_management keeps its accepted beta; thinking and its signed history are untouched
+    assert kwargs["context_management"] == {"edits": [{"type": "clear_tool_uses_20250919"}]}
+    assert kwargs["thinking"] == {"type": "enabled", "budget_tokens": 2000} and kwargs["messages"] == messages
+
+
+def test_context_management_goes_when_its_beta_is_not_accepted(monkeypatch, hooked):
+    monkeypatch.setenv("LITELLM_COPILOT_ANTHROPIC_BETAS", "interleaved-thinking-2025-05-14")
+    shaper = _load_shaper()
+    kwargs = {"model": "github_copilot/claude-sonnet-4.5", "messages": [{"role": "user", "content": "hi"}],
+              "extra_headers": {"anthropic-beta": CLAUDE_CODE_BETAS}, "litellm_logging_obj": _Call(),
+              "context_management": {"edits": [{"type": "clear_tool_uses_20250919"}]}}
+    _hook(shaper, kwargs, "anthropic_messages")
+    assert "context_management" not in kwargs
+    assert kwargs["extra_headers"]["anthropic-beta"] == "interleaved-thinking-2025-05-14"
+
+
+def test_betas_are_left_alone_on_other_apis_and_without_the_setting(guarded, hooked):
+    chat = {"model": "github_copilot/gpt-4.1", "messages": [{"role": "user", "content": "hi"}],
+            "extra_headers": {"anthropic-beta": "context-1m-2025-08-07"}, "litellm_logging_obj": _Call()}
+    _hook(guarded, chat, "acompletion")
+    assert chat["extra_headers"]["anthropic-beta"] == "context-1m-2025-08-07"
+    unset = dict(chat, litellm_logging_obj=_Call(), context_management={"edits": []})
+    _hook(hooked, unset, "anthropic_messages")  # hooked: loaded without LITELLM_COPILOT_ANTHROPIC_BETAS
+    assert unset["extra_headers"]["anthropic-beta"] == "context-1m-2025-08-07" and "context_management" in unset
+
+
+@pytest.mark.parametrize("headers", [{"anthropic-beta": 7}, {"anthropic-beta": ""}, {1: "x"}, "not headers", None])
+def test_odd_beta_headers_never_raise(guarded, headers):
+    kwargs = {"model": "github_copilot/claude-sonnet-4.5", "messages": [{"role": "user", "content": "hi"}],
+              "extra_headers": headers, "headers": headers, "litellm_logging_obj": _Call()}
+    assert _hook(guarded, kwargs, "anthropic_messages") is kwargs
+    assert "anthropic-beta" not in (kwargs["extra_headers"] or {}) or not headers

@@ -29,7 +29,7 @@ CHECKED = sorted(set(DEFAULTS) & {
     "litellm_copilot_memory_max", "litellm_copilot_tasks_max", "litellm_copilot_limit_nofile",
     "litellm_copilot_ip_address_allow", "litellm_copilot_version", "litellm_copilot_wheelhouse_cache_dir",
     "litellm_copilot_billing", "litellm_copilot_credit_rates", "litellm_copilot_credit_budget_daily",
-    "litellm_copilot_credit_budget_monthly"})
+    "litellm_copilot_credit_budget_monthly", "litellm_copilot_anthropic_betas"})
 
 
 def invalid(**variables):
@@ -41,7 +41,7 @@ def test_the_defaults_pass():
     values = {name: DEFAULTS[name] for name in CHECKED}
     values["litellm_copilot_memory_max"] = "1024M"  # its default is a template over num_workers
     values["litellm_copilot_wheelhouse_cache_dir"] = "/root/.cache/litellm-copilot/wheelhouse"  # over $HOME
-    assert len(values) == 30
+    assert len(values) == 31
     assert settings.copilot_invalid_settings(values, OWNED) == []
 
 
@@ -78,6 +78,8 @@ def test_the_defaults_pass():
     ("credit_rates", {"gpt-5": {"input": float("nan"), "cached_input": 0, "output": 2}}),
     ("credit_budget_daily", -5), ("credit_budget_daily", "lots"), ("credit_budget_daily", True),
     ("credit_budget_monthly", "pace"), ("credit_budget_monthly", float("inf")),
+    ("anthropic_betas", "context-management-2025-06-27"), ("anthropic_betas", ["a,b"]),
+    ("anthropic_betas", ["x\nLITELLM_MASTER_KEY=sk"]), ("anthropic_betas", ["Upper"]), ("anthropic_betas", [1]),
 ])
 def test_a_bad_value_is_named(name, value):
     errors = invalid(**{name: value})

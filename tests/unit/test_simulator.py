@@ -417,7 +417,9 @@ def test_messages_tool_use_round_trip_like_claude_code(sim):
              for name in ("Task", "Bash", "Glob", "Grep", "LS", "ExitPlanMode", "Read", "Edit",
                           "MultiEdit", "Write", "NotebookEdit", "WebFetch")]
     system = [{"type": "text", "text": "You are Claude Code.", "cache_control": {"type": "ephemeral"}}]
-    headers = {"anthropic-beta": "claude-code-20250219,fine-grained-tool-streaming-2025-05-14"}
+    # Claude Code's betas as they reach Copilot: only those it accepts (the rest are refused,
+    # see test_simulator_limits.py).
+    headers = {"anthropic-beta": "interleaved-thinking-2025-05-14, context-management-2025-06-27"}
     user = {"role": "user", "content": [{"type": "text", "text": "<system-reminder>ctx</system-reminder>"},
                                         {"type": "text", "text": "list files with Bash"}]}
     with client.messages.stream(model="claude-sonnet-4", max_tokens=1024, system=system, tools=tools,

@@ -11,6 +11,12 @@ Responses, Anthropic Messages, and LiteLLM's own translations between them) it s
   person's second prompt), so every tool round trip is billed.
 - ``Copilot-Vision-Request: true`` when the request carries an image; Copilot refuses one without it.
 - ``properties: {}`` on object schemas that lack it; Copilot refuses such tools.
+- On Anthropic Messages, only the ``anthropic-beta`` values Copilot accepts (its editor's list,
+  ``LITELLM_COPILOT_ANTHROPIC_BETAS`` in the service's environment: litellm_copilot_anthropic_betas),
+  wherever a client's betas would ride on to Copilot (the call's headers, LiteLLM's
+  provider-specific headers), and no ``context_management`` unless its beta is accepted: Copilot
+  answers any other value, or the field without its beta, with HTTP 400. Thinking blocks and their
+  signatures are never touched.
 
 The rule, ``shape_request``, is pure (no LiteLLM import), so unit tests read it without a proxy.
 The LiteLLM hook at the bottom only applies its result.
@@ -21,6 +27,7 @@ event loop: every rule runs in time linear in the request's size, nothing recurs
 Copilot answers it with their own 4xx), never turned into a 500 by the shaper.
 """
 import logging
+import os
 
 AGENT = "agent"
 USER = "user"
@@ -292,6 +299,61 @@ def _repaired(schema, depth):
     return {**schema, **changes} if changes else schema
 
 
+# --- Anthropic betas ---------------------------------------------------------------------------
+BETA_HEADER = "anthropic-beta"
+CONTEXT_MANAGEMENT_BETA = "context-management-2025-06-27"
+BETAS_VARIABLE = "LITELLM_COPILOT_ANTHROPIC_BETAS"
+ANTHROPIC_CALLS = frozenset({"anthropic_messages", "aanthropic_messages"})
+
+
+def accepted_betas(environ=None):
+    """The betas Copilot accepts, from the service's environment; None (no guard) when unset."""
+    value = (os.environ if environ is None else environ).get(BETAS_VARIABLE)
+    if value is None:
+        return None
+    return frozenset(beta.strip() for beta in value.split(",") if beta.strip())
+
+
+def guard_betas(kwargs, accepted):
+    """What to change in one Anthropic Messages call so Copilot accepts its betas: a dict of
+    kwargs keys to their new values (``None``: remove the key). ``kwargs`` is not changed.
+
+    Every ``anthropic-beta`` header in the call's ``extra_headers`` and ``headers`` and in
+    LiteLLM's ``provider_specific_header`` keeps only the accepted values (the header goes when
+    none is left); ``context_management`` goes when its beta is not accepted (LiteLLM derives the
+    beta from the field)."""
+    changes = {}
+    for key in ("extra_headers", "headers"):
+        kept = _accepted_headers(kwargs.get(key), accepted)
+        if kept is not None:
+            changes[key] = kept
+    specific = kwargs.get("provider_specific_header")
+    if isinstance(specific, dict):
+        kept = _accepted_headers(specific.get("extra_headers"), accepted)
+        if kept is not None:
+            changes["provider_specific_header"] = dict(specific, extra_headers=kept)
+    if kwargs.get("context_management") is not None and CONTEXT_MANAGEMENT_BETA not in accepted:
+        changes["context_management"] = None
+    return changes
+
+
+def _accepted_headers(headers, accepted):
+    """headers with each anthropic-beta header cut to the accepted values; None when nothing changes."""
+    if not isinstance(headers, dict):
+        return None
+    kept, changed = {}, False
+    for name, value in headers.items():
+        if isinstance(name, str) and name.lower() == BETA_HEADER:
+            values = [beta.strip() for beta in str(value).split(",") if beta.strip()]
+            allowed = [beta for beta in values if beta in accepted]
+            changed = changed or allowed != values or not allowed or not isinstance(value, str)
+            if allowed:
+                kept[name] = ",".join(allowed)
+        else:
+            kept[name] = value
+    return kept if changed else None
+
+
 # --- The LiteLLM hook -------------------------------------------------------------------------
 # LiteLLM's call types of the three inference APIs; embeddings (also an `input`) are not shaped.
 SHAPED_CALLS = frozenset({"completion", "acompletion", "responses", "aresponses",
@@ -336,10 +398,21 @@ def shape_call(kwargs, call_type):
         return None
     headers, tools = shape_request(kwargs)
     headers = first_decision(kwargs.get("litellm_logging_obj"), headers)
-    kwargs["extra_headers"] = merge_headers(kwargs.get("extra_headers"), headers)
+    accepted = _ACCEPTED_BETAS if call_type in ANTHROPIC_CALLS else None
+    betas = guard_betas(kwargs, accepted) if accepted is not None else {}
+    kwargs["extra_headers"] = merge_headers(betas.pop("extra_headers", kwargs.get("extra_headers")), headers)
+    for key, value in betas.items():
+        if value is None:
+            kwargs.pop(key, None)
+        else:
+            kwargs[key] = value
     if tools is not None:
         kwargs["tools"] = tools
     return kwargs
+
+
+# Read once: the service's environment does not change while it runs.
+_ACCEPTED_BETAS = accepted_betas()
 
 
 def _bound_for_copilot(kwargs):

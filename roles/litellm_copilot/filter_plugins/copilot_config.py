@@ -345,17 +345,38 @@ def copilot_client_models(models, host="", aliases=None, preferences=None, backg
     routes = dict((route, copilot_pick(models, preferences.get(route, []),
                                        route == "background" and background_non_premium))
                   for route in CCR_ROUTES)
+    # Claude Code's sonnet-class main model, its haiku-class small fast one, and the opus-class one
+    # it plans with: the default, background and think routes, unless the variables name others.
     claude_code = {"main": claude_code_model or routes["default"],
-                   "small_fast": claude_code_small_fast_model or routes["background"]}
+                   "small_fast": claude_code_small_fast_model or routes["background"],
+                   "opus": routes["think"]}
     served = copilot_served_names(models, aliases, host)
-    chosen = list(routes.items()) + list(claude_code.items())
+    chosen = list(routes.items()) + [(use, claude_code[use]) for use in ("main", "small_fast")]
     unserved = [name or "nothing matches for %s" % use for use, name in chosen if name not in served]
     if unserved:
         raise AnsibleFilterError(
             "The client models for %s (%s) are not served here (check litellm_copilot_claude_code_model, "
             "litellm_copilot_claude_code_small_fast_model and litellm_copilot_model_preferences); served: %s."
             % (host, ", ".join(unserved), ", ".join(served)))
-    return {"routes": routes, "claude_code": claude_code}
+    return {"routes": routes, "claude_code": claude_code,
+            "claude_code_limits": _claude_code_limits(models, copilot_aliases(models, aliases, host), claude_code)}
+
+
+def _claude_code_limits(models, aliases, claude_code):
+    """What Claude Code must be told of Copilot's limits, which are smaller than the 200k context and
+    32k output it assumes: Copilot refuses a longer prompt with HTTP 400 (prompt token count of N
+    exceeds the limit of M) instead of Claude Code compacting the session. The output cap is the
+    smallest of the models it calls with it; the compaction window the smallest prompt limit of the
+    models a session runs on (main, and opus in plan mode). None where /models lists no limit."""
+    by_id = dict((model["id"], model) for model in models)
+
+    def limit(name, key):
+        return by_id.get(aliases.get(name, name), {}).get(key) or None
+
+    outputs = [limit(claude_code[use], "max_output_tokens") for use in ("main", "small_fast", "opus")]
+    prompts = [limit(claude_code[use], "max_prompt_tokens") for use in ("main", "opus")]
+    return {"max_output_tokens": min((n for n in outputs if n), default=None),
+            "compact_window": min((n for n in prompts if n), default=None)}
 
 
 def copilot_client_configs(client_models, models, url, master_key, provider="copilot"):
@@ -372,9 +393,18 @@ def copilot_client_configs(client_models, models, url, master_key, provider="cop
         "ANTHROPIC_SMALL_FAST_MODEL": claude_code["small_fast"],
         # Newer Claude Code releases read the small fast model from here.
         "ANTHROPIC_DEFAULT_HAIKU_MODEL": claude_code["small_fast"],
+        # What Claude Code's model aliases (sonnet, opus) and plan mode resolve to.
+        "ANTHROPIC_DEFAULT_SONNET_MODEL": claude_code["main"],
+        "ANTHROPIC_DEFAULT_OPUS_MODEL": claude_code["opus"],
         # No telemetry, error reporting or update checks: the VM talks only to its proxy.
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
     }
+    # Copilot's limits, not the 200k/32k Claude Code assumes: it compacts a long session in time.
+    limits = client_models.get("claude_code_limits") or {}
+    if limits.get("max_output_tokens"):
+        claude_code_env["CLAUDE_CODE_MAX_OUTPUT_TOKENS"] = str(limits["max_output_tokens"])
+    if limits.get("compact_window"):
+        claude_code_env["CLAUDE_CODE_AUTO_COMPACT_WINDOW"] = str(limits["compact_window"])
     # The local proxy as Claude-Code-Router's one provider (OpenAI chat completions), and a route
     # per kind of work.
     router = dict((route, provider + "," + model_id) for route, model_id in client_models["routes"].items())

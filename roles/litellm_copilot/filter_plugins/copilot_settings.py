@@ -172,6 +172,7 @@ def _positive(name, value, maximum, minimum=1):
 
 
 _RATE_KINDS = ("input", "cached_input", "output")
+_BETA = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
 
 
 def _amount(value):
@@ -256,6 +257,10 @@ def copilot_invalid_settings(settings, owned_environment=()):
         "litellm_copilot_billing": lambda v: [] if v in ("credits", "premium_requests") else [
             "litellm_copilot_billing must be credits or premium_requests"],
         "litellm_copilot_credit_rates": _rates,
+        # Written into the environment file, one comma-separated line.
+        "litellm_copilot_anthropic_betas": lambda v: [] if isinstance(v, list) and all(
+            _fits(_BETA, item) for item in v) else [
+            "litellm_copilot_anthropic_betas must list beta names (lower-case letters, digits and -)"],
         "litellm_copilot_credit_budget_daily": lambda v: _budget("litellm_copilot_credit_budget_daily", v, pace=True),
         "litellm_copilot_credit_budget_monthly": lambda v: _budget("litellm_copilot_credit_budget_monthly", v),
     }
