@@ -10,6 +10,14 @@ ROLE = REPO / "roles" / "litellm_copilot"
 ROLE_FILES = ROLE / "files"
 ROLE_DEFAULTS = ROLE / "defaults" / "main.yml"
 
+
+def default_version():
+    """The LiteLLM version the role installs by default (litellm_copilot_version)."""
+    for line in ROLE_DEFAULTS.read_text().splitlines():
+        if line.startswith("litellm_copilot_version:"):
+            return line.split(":", 1)[1].strip().strip('"')
+    raise LookupError("litellm_copilot_version is not in %s" % ROLE_DEFAULTS)
+
 # --- a deployed host (the role's defaults) -----------------------------------------------------
 SERVICE = "litellm-copilot"
 UNIT_FILE = "/etc/systemd/system/%s.service" % SERVICE

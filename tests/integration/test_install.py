@@ -11,13 +11,13 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from constants import INSTALL_DIR, REPO
+from constants import INSTALL_DIR, REPO, default_version
 from conftest import INSTALLED_LOCK
 from lab import HOST, fatal_lines, run_playbook, the_one_failure
 from lab import host_output as on_host
 
 VENV = INSTALL_DIR + "/venv"
-LOCK = REPO / "roles/litellm_copilot/files/locks/litellm-1.106.2.txt"
+LOCK = REPO / "roles/litellm_copilot/files/locks/litellm-%s.txt" % default_version()
 DEFAULT_CACHE = Path.home() / ".cache/litellm-copilot/wheelhouse"
 # The role's lock sha256: of the lock's text as Ansible's file lookup reads it (trailing space stripped).
 LOCK_SHA = hashlib.sha256(LOCK.read_text().rstrip().encode()).hexdigest()

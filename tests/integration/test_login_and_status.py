@@ -16,6 +16,7 @@ import yaml
 from ansible.parsing.vault import VaultLib, VaultSecret
 
 import lab as lab_host
+from constants import default_version
 from conftest import COPILOT_SIM_URL as SIM_URL
 from conftest import PROXY_KEY, PROXY_URL, ROTATIONS, copilot_sim, sim_call
 from lab import BIN, HOST, INVENTORY, REPO, fatal_lines, plain
@@ -236,7 +237,7 @@ def test_status_shows_the_fleet(lab):
     cells = re.split(r"\s{2,}", row)
     # The signed-in account is a new one, so a credit seat: the rotation test's premium request cost
     # it credits, which the proxy's meter and Copilot's quota headers both saw.
-    assert cells[:5] == [HOST, "up", "1.106.2", str(len(served_models())), "individual/credits"]
+    assert cells[:5] == [HOST, "up", default_version(), str(len(served_models())), "individual/credits"]
     spent = meter_spend()
     assert cells[5:9] == ["%.2f" % spent["day"], "%.2f" % spent["month"], "-", "-"]  # no budget; no request count
     usage = sim_usage(token)

@@ -9,7 +9,7 @@ from lab import HOST, fatal_lines, run_playbook
 from lab import host_output as on_host
 
 
-# What LiteLLM 1.106.2's github_copilot provider sends when nobody overrides it.
+# What LiteLLM's github_copilot provider (1.106.2 to 1.108.7) sends when nobody overrides it.
 LITELLM_OWN_EDITOR = "vscode/1.95.0"
 
 

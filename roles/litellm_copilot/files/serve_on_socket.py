@@ -278,8 +278,9 @@ def main():
     loop = ProxyInitializationHelpers.get_loop_type()
     if loop:
         uvicorn_args["loop"] = loop
-    config = uvicorn.Config(**uvicorn_args, workers=options.num_workers,
-                            timeout_graceful_shutdown=options.graceful_timeout)
+    # Ours over LiteLLM's: 1.108 sets its own timeout_graceful_shutdown among these arguments.
+    config = uvicorn.Config(**dict(uvicorn_args, workers=options.num_workers,
+                                   timeout_graceful_shutdown=options.graceful_timeout))
     if options.num_workers > 1:
         Multiprocess(config, sockets=[sock]).run()
         return 0
