@@ -17,7 +17,7 @@ from lab import HOST, fatal_lines, run_playbook, the_one_failure
 from lab import host_output as on_host
 
 VENV = INSTALL_DIR + "/venv"
-LOCK = REPO / "roles/litellm_copilot/files/locks/litellm-%s.txt" % default_version()
+LOCK = REPO / ("roles/litellm_copilot/files/locks/litellm-%s.txt" % default_version())
 DEFAULT_CACHE = Path.home() / ".cache/litellm-copilot/wheelhouse"
 # The role's lock sha256: of the lock's text as Ansible's file lookup reads it (trailing space stripped).
 LOCK_SHA = hashlib.sha256(LOCK.read_text().rstrip().encode()).hexdigest()
