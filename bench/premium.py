@@ -21,83 +21,17 @@ and its simulator running. Each case re-applies the role's configure step with
 left with the shaper on. Run from the repository root after scripts/bootstrap.sh.
 """
 import argparse
-import contextlib
 import json
 import pathlib
 import statistics
 import struct
 import sys
 import tempfile
-import time
 import urllib.request
 import zlib
 
-from common import REPO, log, run  # noqa: E402  (bench/ is on sys.path)
+from common import REPO, Lab, claude_task, fmt, inference, install_claude, log, run  # noqa: E402  (bench/ is on sys.path)
 HOME_FILES = {"png": "bench-pixel.png", "mcp": "bench-mcp.py"}
-
-
-class Lab:
-    """The deployed lab host: its inventory variables, commands as its developer, its simulator account."""
-
-    def __init__(self, inventory, host):
-        self.inventory, self.host = inventory, host
-        self.vars = json.loads(run(["ansible-inventory", "-i", inventory, "--host", host], cwd=REPO).stdout)
-        self.user = self.vars.get("litellm_copilot_client_user") or ""
-        if not (self.user and self.vars.get("litellm_copilot_claude_code_settings")):
-            raise SystemExit("%s: the inventory configures no developer with Claude Code settings "
-                             "(litellm_copilot_client_user, litellm_copilot_claude_code_settings)" % host)
-        self.sim = self.vars["litellm_copilot_github_api_url"].rstrip("/")
-        self.home = "/home/" + self.user
-
-    def exec(self, *command, user=None, timeout=300, check=True):
-        podman = ["podman", "exec"] + (["--user", user, "--workdir", "/home/" + user] if user else [])
-        return run(podman + [self.host, *command], timeout=timeout, check=check)
-
-    def settings(self):
-        return json.loads(self.exec("cat", self.home + "/.claude/settings.json").stdout)["env"]
-
-    def premium_remaining(self):
-        token = self.vars["litellm_copilot_github_token"]
-        request = urllib.request.Request(self.sim + "/copilot_internal/user",
-                                         headers={"Authorization": "token " + token})
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            return json.load(answer)["quota_snapshots"]["premium_interactions"]["remaining"]
-
-    def sim_requests(self, clear=False):
-        request = urllib.request.Request(self.sim + "/_sim/requests", method="DELETE" if clear else "GET")
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            return json.load(answer)["requests"]
-
-    def claude(self, prompt, *options, env=()):
-        """`claude -p PROMPT --output-format json` as the developer (with `env`, NAME=VALUE strings);
-        its JSON result. --max-turns bounds a task whose answers went wrong."""
-        done = self.exec("env", *env, "claude", "-p", prompt, "--output-format", "json", "--max-turns", "20",
-                         *options, user=self.user, timeout=600, check=False)
-        try:  # a refused request still prints a result, with is_error set, and exits 1
-            return json.loads(done.stdout)
-        except ValueError:
-            return {"is_error": True, "num_turns": 0, "result": (done.stdout + done.stderr)[-500:]}
-
-    def configure(self, shaper):
-        """The role's configure step with the shaper on or off; waits until the proxy answers again."""
-        done = run(["ansible-playbook", "-i", self.inventory, "--limit", self.host, "--tags", "configure",
-                    "-e", "litellm_copilot_request_shaper=%s" % str(shaper).lower(), "site.yml"],
-                   check=False, cwd=REPO, timeout=1800)
-        if done.returncode:
-            raise SystemExit("configure (shaper %s) failed:\n%s" % (shaper, done.stdout[-3000:]))
-        url = "http://127.0.0.1:%s/health/readiness" % self.vars.get("litellm_copilot_port", 4000)
-        for _ in range(120):
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(url, timeout=5):
-                    return
-            time.sleep(1)
-        raise SystemExit("the proxy did not come back after configure (shaper %s)" % shaper)
-
-
-def install_claude(lab):
-    binary = run([str(REPO / "scripts" / "install-clients.sh")]).stdout.strip().splitlines()[-1]
-    run(["podman", "cp", binary, lab.host + ":/usr/local/bin/claude"])
-    return lab.exec("claude", "--version").stdout.strip()
 
 
 def one_pixel_png():
@@ -118,11 +52,6 @@ def place_home_files(lab, workdir):
         lab.exec("chown", "%s:" % lab.user, "%s/%s" % (lab.home, name))
 
 
-def inference(requests):
-    """The recorded requests to Copilot's three inference endpoints."""
-    return [r for r in requests if r["path"].endswith(("/v1/messages", "/chat/completions", "/responses"))]
-
-
 def refused(requests):
     """Inference requests Copilot (the simulator) refused."""
     return [r for r in inference(requests) if (r["status"] or 0) >= 400]
@@ -132,14 +61,9 @@ def task(lab, tool_calls):
     """The scripted two-prompt task: (premium spent, upstream requests, refused, results ok)."""
     lab.sim_requests(clear=True)
     before = lab.premium_remaining()
-    first = lab.claude('SIM:TOOLS %d Bash {"command": "echo step {call}", "description": "Print a step"}'
-                       % tool_calls, "--allowedTools", "Bash(echo:*)")
-    second = lab.claude("Now sum it up", "--continue")
+    ok = claude_task(lab, tool_calls)
     spent = before - lab.premium_remaining()
     requests = lab.sim_requests()
-    ok = (not first["is_error"] and first["num_turns"] == tool_calls + 1
-          and first["result"].startswith("Scripted task done after %d tool calls." % tool_calls)
-          and not second["is_error"] and "You said: Now sum it up" in second["result"])
     return spent, len(inference(requests)), len(refused(requests)), ok
 
 
@@ -219,10 +143,6 @@ def main():
     if wrong:
         log("answers differed from the script in: " + ", ".join(wrong))
     return 1 if wrong else 0
-
-
-def fmt(number):
-    return ("%.2f" % number).rstrip("0").rstrip(".")
 
 
 def lab_multiplier(lab, model):
