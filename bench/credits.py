@@ -18,7 +18,8 @@ system prompt cached. Per task: credits billed (the simulator's bill, `GET /_sim
 before), credits metered (the proxy's `/metrics`, `litellm_copilot_credits_total`, after minus before),
 the cached share of input tokens (cached_input / (input + cached_input)) on both sides, and the
 upstream inference requests. Each case re-applies the role's configure step with
-`-e litellm_copilot_request_shaper=true|false`, as bench/premium.py does.
+`-e litellm_copilot_request_shaper=true|false`, as bench/premium.py does (and the same as a JSON
+boolean, see main()).
 
 The runaway loop: the configure step with a daily budget (`litellm_copilot_credit_budget_daily`) of
 what the VM spent today so far plus --headroom credits (the daily budget counts the whole local day),
