@@ -1,10 +1,8 @@
 """The install path trusts nothing it did not check: what the host reports about itself, the
-controller's cached wheelhouse, the wheels on the host. An upgrade switches to a new venv in one
-step and goes back to the previous one when the new proxy fails its health gate."""
+controller's cached wheelhouse, the wheels on the host, the venv the controller packed. (An upgrade
+that fails its health gate and goes back to the previous venv is the fleet scenario's: molecule/fleet.)"""
 import gzip
 import hashlib
-import io
-import re
 import shutil
 import subprocess
 import tarfile
@@ -13,7 +11,7 @@ from pathlib import Path
 import pytest
 from constants import INSTALL_DIR, REPO, default_version
 from conftest import INSTALLED_LOCK
-from lab import HOST, fatal_lines, run_playbook, the_one_failure
+from lab import HOST, run_playbook, the_one_failure
 from lab import host_output as on_host
 
 VENV = INSTALL_DIR + "/venv"
@@ -157,6 +155,10 @@ def task_results(output, task):
     return [line for line in block[1].split("TASK [", 1)[0].splitlines()[1:] if line.strip()]
 
 
+def venv_target():
+    return on_host("readlink", "--canonicalize", VENV).strip()
+
+
 @pytest.fixture(scope="module")
 def built_on_controller(tmp_path_factory):
     """A reinstall (the live venv's lock record made stale) with a controller cache of this test's
@@ -230,70 +232,3 @@ def test_tampered_packed_venv_is_refused(serving, tampered_pack):
     assert pack.name in failure and "sha256" in failure
     assert on_host("sh", "-c", '[ ! -e "$1" ] && echo absent', "sh", next_venv).strip() == "absent"
     assert on_host("find", INSTALL_DIR, "-maxdepth", "2", "-name", "*.tar*").strip() == ""
-
-
-@pytest.fixture
-def broken_lock(tmp_path):
-    """A lock of the same LiteLLM without uvicorn: it installs, hash-checked, but the proxy
-    cannot start from it (a broken upgrade)."""
-    text = LOCK.read_text()
-    broken, count = re.subn(r"^uvicorn==.*?(?=^\S)", "", text, flags=re.M | re.S)
-    assert count == 1
-    path = tmp_path / "broken.txt"
-    path.write_text(broken)
-    return path
-
-
-def venv_target():
-    return on_host("readlink", "--canonicalize", VENV).strip()
-
-
-@pytest.fixture
-def broken_cache(broken_lock, tmp_path):
-    """A controller cache of this test's own holding the broken lock's wheelhouse, made offline from
-    the cached one (its wheels less uvicorn's, under the broken lock's name, sealed as the role seals
-    it): the upgrade installs without the package index."""
-    source = cached_wheelhouse()
-    sha = hashlib.sha256(broken_lock.read_text().rstrip().encode()).hexdigest()
-    cache = tmp_path / "cache"
-    cache.mkdir()
-    tar_path = cache / source.name.replace("-lock" + LOCK_SHA[:12], "-lock" + sha[:12])
-    with tarfile.open(source) as old, tarfile.open(tar_path, "w", format=tarfile.GNU_FORMAT) as new:
-        names = [name for name in old.getnames() if name.endswith(".whl") and not name.startswith("uvicorn-")]
-        assert len(names) == len(old.getnames()) - 2, "expected the wheels, uvicorn's and wheelhouse.txt"
-        for name in names:
-            new.addfile(old.getmember(name), old.extractfile(name))
-        listing = "".join(name + "\n" for name in sorted(names)).encode()
-        info = tarfile.TarInfo("wheelhouse.txt")
-        info.size = len(listing)
-        new.addfile(info, io.BytesIO(listing))
-    digest = hashlib.sha256(tar_path.read_bytes()).hexdigest()
-    (cache / (tar_path.name + ".sha256")).write_text("%s  %s\n" % (digest, tar_path.name))
-    return cache
-
-
-def test_broken_upgrade_rolls_back_to_the_previous_venv(openai_client, broken_lock, broken_cache):
-    """Issue 12 #7: an upgrade to a venv the proxy cannot start from fails the health gate; the
-    role switches back to the previous venv, restarts it, and the proxy serves again. The host
-    installs the broken venv itself, offline, from the wheelhouse the test made."""
-    before = venv_target()
-    code, output = run_playbook(
-        "site.yml", "_litellm_copilot_lock_file=%s" % broken_lock, "litellm_copilot_venv_build=host",
-        "litellm_copilot_wheelhouse_cache_dir=%s" % broken_cache, '{"litellm_copilot_health_timeout": 60}')
-    # The wheelhouse was the cache's: nothing was downloaded.
-    assert [line.split(" => ")[0] for line in task_results(output, "Build the wheelhouse on the controller")] == [
-        "ok: [%s -> localhost]" % HOST]
-    assert code != 0
-    fatal = fatal_lines(output)
-    assert fatal and "[%s]" % HOST in fatal[-1], output[-3000:]
-    assert "Rolled back to the last good config, environment, unit and virtualenv" in fatal[-1]
-    assert "healthy again" in fatal[-1]
-    assert "uvicorn" in fatal[-1]  # the journal excerpt shows why
-    assert venv_target() == before
-    reply = openai_client.chat.completions.create(
-        model="gpt-4.1", messages=[{"role": "user", "content": "after the rollback"}])
-    assert "You said: after the rollback" in reply.choices[0].message.content
-    # The next run with the real lock changes nothing: the rolled-back venv is the locked one.
-    code, output = run_playbook("site.yml")
-    assert code == 0, output[-3000:]
-    assert venv_target() == before
