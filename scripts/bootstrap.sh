@@ -6,16 +6,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-system_packages=(podman runc debootstrap uidmap python3-venv curl openssh-client openssl)
-missing=()
-for package in "${system_packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  log "installing system packages: ${missing[*]}"
-  sudo_if_needed apt-get update -qq
-  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+ensure_packages podman runc debootstrap uidmap python3-venv curl openssh-client openssl
 
 # requirements-dev.txt is a hash lock (generated from requirements-dev.in): pip installs exactly those
 # files, dependencies included, and refuses anything unpinned or whose hash differs.

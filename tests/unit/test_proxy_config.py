@@ -3,6 +3,8 @@ what config.yaml and the developer's client files hold for a seat and the role's
 import importlib.util
 import pathlib
 
+import re
+
 import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
@@ -283,6 +285,36 @@ def test_client_configs_point_at_the_proxy():
         "Router": {"default": "copilot,claude-sonnet-4.5", "background": "copilot,gpt-5-mini",
                    "think": "copilot,claude-sonnet-4.5", "longContext": "copilot,gpt-4.1",
                    "longContextThreshold": 60000}}
+
+
+def test_claude_code_router_3_gets_the_routes_as_ordered_rules():
+    chosen = client_models()
+    ccr3 = builder.copilot_client_configs(chosen, SEAT, "http://127.0.0.1:4000", "sk-test", ccr_port=3999)["ccr3"]
+    assert ccr3["provider"] == {
+        "name": "copilot", "baseUrl": "http://127.0.0.1:4000", "apiKey": "sk-test",
+        "models": IDS,
+        "capabilities": [{"type": "anthropic_messages", "baseUrl": "http://127.0.0.1:4000"}]}
+    # the first matching rule wins: long prompts, then opus, haiku, and any other Claude name
+    routes = [(rule["id"], rule["condition"]["left"], rule["condition"]["operator"], rule["condition"]["right"],
+               rule["target"]) for rule in ccr3["rules"]]
+    assert routes == [
+        ("litellm-copilot-long-context", "request.tokenCount", ">", "60000", "copilot/gpt-4.1"),
+        ("litellm-copilot-think", "request.body.model", "contains", "opus", "copilot/claude-sonnet-4.5"),
+        ("litellm-copilot-background", "request.body.model", "contains", "haiku", "copilot/gpt-5-mini"),
+        ("litellm-copilot-default", "request.body.model", "starts-with", "claude", "copilot/claude-sonnet-4.5")]
+    for rule in ccr3["rules"]:
+        assert rule["rewrites"] == [rule["rewrite"]] == [
+            {"key": "request.body.model", "operation": "set", "value": rule["target"]}]
+        assert rule["id"].startswith(ccr3["rule_prefix"]) and rule["enabled"] is True
+    assert ccr3["settings"]["PORT"] == ccr3["settings"]["gateway"]["port"] == 3999
+    assert ccr3["settings"]["profile"] == {"enabled": False, "profiles": []}
+
+
+def test_claude_code_router_key_is_derived_from_the_master_key():
+    key = builder.ccr_client_key("sk-master-1")
+    assert re.fullmatch(r"sk-ccr-[0-9a-f]{48}", key)
+    assert key == builder.ccr_client_key("sk-master-1") != builder.ccr_client_key("sk-master-2")
+    assert "master" not in key
 
 
 def test_claude_settings_keep_the_developers_own_settings_and_env_keys():

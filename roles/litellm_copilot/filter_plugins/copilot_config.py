@@ -16,6 +16,8 @@ Every error names the variable at fault and, given ``host``, the host.
 """
 
 import fnmatch
+import hashlib
+import hmac
 import re
 
 from ansible.errors import AnsibleFilterError
@@ -26,6 +28,10 @@ _CLAUDE_OLD = re.compile(r"^claude-(?P<version>\d+(?:\.\d+)*)-(?P<family>[a-z]+)
 
 # Claude-Code-Router's routes, each chosen by litellm_copilot_model_preferences[route].
 CCR_ROUTES = ("default", "background", "think", "longContext")
+# A request whose prompt is longer (in tokens) takes the longContext route.
+CCR_LONG_CONTEXT_TOKENS = 60000
+# Claude-Code-Router 3 keeps the rules whose id starts with this (library/ccr_config.py owns them).
+CCR_RULE_PREFIX = "litellm-copilot-"
 # LiteLLM imports these from the config's directory, where the role installs them.
 SHAPER_CALLBACK = "copilot_shaper.proxy_handler_instance"
 # The meter (files/copilot_meter.py) meters every answer, enforces the credit budgets and lets the
@@ -379,9 +385,9 @@ def _claude_code_limits(models, aliases, claude_code):
             "compact_window": min((n for n in prompts if n), default=None)}
 
 
-def copilot_client_configs(client_models, models, url, master_key, provider="copilot"):
-    """What the role writes for the developer: Claude Code's ``env`` settings and the
-    Claude-Code-Router config, both pointing at the proxy at ``url``.
+def copilot_client_configs(client_models, models, url, master_key, provider="copilot", ccr_port=3456):
+    """What the role writes for the developer: Claude Code's ``env`` settings and Claude-Code-Router's
+    config (``ccr`` for 1.x's config.json, ``ccr3`` for 3.x's store), all pointing at the proxy at ``url``.
 
     ``client_models`` is what :func:`copilot_client_models` chose. Carries the master key.
     """
@@ -405,18 +411,69 @@ def copilot_client_configs(client_models, models, url, master_key, provider="cop
         claude_code_env["CLAUDE_CODE_MAX_OUTPUT_TOKENS"] = str(limits["max_output_tokens"])
     if limits.get("compact_window"):
         claude_code_env["CLAUDE_CODE_AUTO_COMPACT_WINDOW"] = str(limits["compact_window"])
-    # The local proxy as Claude-Code-Router's one provider (OpenAI chat completions), and a route
-    # per kind of work.
-    router = dict((route, provider + "," + model_id) for route, model_id in client_models["routes"].items())
-    router["longContextThreshold"] = 60000
-    ccr = {
+    ccr_models = _ids(models)  # the routes pick among these (copilot_pick)
+    return {"claude_code_env": claude_code_env,
+            "ccr": _ccr_config(client_models["routes"], ccr_models, url, master_key, provider),
+            "ccr3": _ccr3_config(client_models["routes"], ccr_models, url, master_key, provider, ccr_port)}
+
+
+def _ccr_config(routes, models, url, master_key, provider):
+    """Claude-Code-Router 1.x's config.json: the local proxy as its one provider (OpenAI chat
+    completions) and a route per kind of work."""
+    router = dict((route, provider + "," + model_id) for route, model_id in routes.items())
+    router["longContextThreshold"] = CCR_LONG_CONTEXT_TOKENS
+    return {
         "LOG": False,
         "API_TIMEOUT_MS": 600000,
         "Providers": [{"name": provider, "api_base_url": url + "/v1/chat/completions", "api_key": master_key,
-                       "models": _ids(models)}],
+                       "models": models}],
         "Router": router,
     }
-    return {"claude_code_env": claude_code_env, "ccr": ccr}
+
+
+def ccr_client_key(master_key):
+    """The key Claude Code presents to Claude-Code-Router 3, which requires one: derived from the
+    master key, so it is as stable as the master key, changes with it, and reveals nothing of it."""
+    digest = hmac.new(master_key.encode(), b"litellm-copilot claude-code-router", hashlib.sha256).hexdigest()
+    return "sk-ccr-" + digest[:48]
+
+
+def _ccr3_rule(name, description, condition, target):
+    """One routing rule in the form Claude-Code-Router 3 stores it (so a re-run compares equal)."""
+    rewrite = {"key": "request.body.model", "operation": "set", "value": target}
+    return {"id": CCR_RULE_PREFIX + name, "name": description + " (litellm-copilot)", "enabled": True,
+            "type": "condition", "condition": condition, "target": target,
+            "rewrite": rewrite, "rewrites": [dict(rewrite)]}
+
+
+def _ccr3_config(routes, models, url, master_key, provider, port):
+    """What library/ccr_config.py keeps in Claude-Code-Router 3's store: the proxy as a provider it
+    calls on /v1/messages, the routes as ordered rules (the first match wins; 3.x has no default
+    route, so Claude model names need a rule), its address, and no profile takeover (it would
+    rewrite ~/.claude/settings.json, which the role manages, and copy its key into other apps')."""
+    def condition(left, operator, right):
+        return {"left": left, "operator": operator, "right": right}
+    target = dict((route, provider + "/" + model_id) for route, model_id in routes.items())
+    rules = [
+        _ccr3_rule("long-context", "Long prompts",
+                   condition("request.tokenCount", ">", str(CCR_LONG_CONTEXT_TOKENS)), target["longContext"]),
+        # Claude Code plans with its opus model and sends background work to its haiku one.
+        _ccr3_rule("think", "Opus-class requests", condition("request.body.model", "contains", "opus"), target["think"]),
+        _ccr3_rule("background", "Haiku-class requests", condition("request.body.model", "contains", "haiku"),
+                   target["background"]),
+        _ccr3_rule("default", "Other Claude requests", condition("request.body.model", "starts-with", "claude"),
+                   target["default"]),
+    ]
+    return {
+        "provider": {"name": provider, "baseUrl": url, "apiKey": master_key, "models": models,
+                     "capabilities": [{"type": "anthropic_messages", "baseUrl": url}]},
+        "rules": rules,
+        "rule_prefix": CCR_RULE_PREFIX,
+        "settings": {"HOST": "127.0.0.1", "PORT": port, "API_TIMEOUT_MS": 600000,
+                     "gateway": {"enabled": True, "host": "127.0.0.1", "port": port},
+                     "profile": {"enabled": False, "profiles": []}},
+        "api_key": ccr_client_key(master_key),
+    }
 
 
 def copilot_claude_settings(settings, env):

@@ -253,6 +253,11 @@ def copilot_invalid_settings(settings, owned_environment=()):
         "litellm_copilot_version": lambda v: [] if _fits(_VERSION, v) else [
             "litellm_copilot_version must be a release number such as 1.106.2"],
         "litellm_copilot_wheelhouse_cache_dir": lambda v: _path("litellm_copilot_wheelhouse_cache_dir", v),
+        # Which store Claude-Code-Router reads: 1.x a config.json, 3.x its config.sqlite (2.x is neither).
+        "litellm_copilot_ccr_version": lambda v: [] if _fits(_VERSION, v) and v.split(".")[0] in ("1", "3") else [
+            "litellm_copilot_ccr_version must be the release of Claude-Code-Router the developer runs, 1.x or 3.x "
+            "(such as 3.1.1 or 1.0.73)"],
+        "litellm_copilot_ccr_port": lambda v: _positive("litellm_copilot_ccr_port", v, 65535),
         # Written into the meter's settings (copilot_meter.json), read by the proxy on every request.
         "litellm_copilot_billing": lambda v: [] if v in ("credits", "premium_requests") else [
             "litellm_copilot_billing must be credits or premium_requests"],
