@@ -142,6 +142,15 @@ CREATE TABLE IF NOT EXISTS api_keys (
 );
 CREATE INDEX IF NOT EXISTS api_keys_created_at_idx ON api_keys(created_at);
 """
+ARGUMENT_SPEC = dict(
+    path=dict(type='path', required=True),
+    provider=dict(type='dict', required=True, no_log=True),
+    rules=dict(type='list', elements='dict', required=True),
+    rule_prefix=dict(type='str', required=True),
+    settings=dict(type='dict', default={}),
+    api_key=dict(type='str', required=True, no_log=True),
+    key_id=dict(type='str', default='litellm-copilot', no_log=False),
+)
 # No store is larger than this: a bigger document is not one the module should rewrite.
 DOCUMENT_LIMIT = 16 << 20
 
@@ -203,18 +212,7 @@ def running(path):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type='path', required=True),
-            provider=dict(type='dict', required=True, no_log=True),
-            rules=dict(type='list', elements='dict', required=True),
-            rule_prefix=dict(type='str', required=True),
-            settings=dict(type='dict', default={}),
-            api_key=dict(type='str', required=True, no_log=True),
-            key_id=dict(type='str', default='litellm-copilot', no_log=False),
-        ),
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
     path, prefix = params['path'], params['rule_prefix']
     store = os.path.join(path, STORE)

@@ -5,6 +5,7 @@ import os
 import sqlite3
 
 import pytest
+import yaml
 
 # module_harness first: it puts the repo's module_utils/ and tests/ on the import paths.
 from module_harness import invoke, load_library_module
@@ -137,3 +138,13 @@ def test_a_running_router_is_reported(tmp_path, run, service, running):
         (tmp_path / "service.json").write_text(json.dumps(service))
     result, failed, _ = run(**arguments(tmp_path))
     assert not failed and result["running"] is running
+
+
+def test_the_documentation_names_every_option_as_the_module_takes_it():
+    source = open(ccr_config.__file__).read()
+    documented = yaml.safe_load(source.split('DOCUMENTATION = r"""', 1)[1].split('"""', 1)[0])["options"]
+    assert set(documented) == set(ccr_config.ARGUMENT_SPEC)
+    for name, option in ccr_config.ARGUMENT_SPEC.items():
+        assert documented[name]["type"] == option["type"], name
+        assert documented[name].get("default") == option.get("default"), name
+        assert documented[name].get("required", False) == option.get("required", False), name
