@@ -1,5 +1,5 @@
 """The real Claude-Code-Router, configured only by what the role wrote for the developer, answers
-through the deployed proxy: 3.1.1 from its SQLite store (which every run updates, keeping what the
+through the deployed proxy: 3.1.1 from its SQLite store (which the role updates, keeping what the
 developer added), 1.0.73 from its config.json. Both run on the controller (3.1.1 on the Node 22 of
 scripts/install-clients.sh), each from a copy of the developer's files."""
 import json
@@ -52,6 +52,8 @@ def copilot_provider(document):
 
 
 def test_the_store_holds_the_proxy_routes_and_a_client_key(developer):
+    """The store molecule/default/prepare.yml gave the developer, with their own provider, rule and key
+    and an earlier run's stale entries: the role updated it (CCR 3 would have ignored a config.json)."""
     assert on_host("stat", "-c", "%U %a", ccr_dir(developer), ccr_dir(developer) + "/config.sqlite").stdout.split() \
         == [developer, "700", developer, "600"]
     document, keys = read_store(developer)
@@ -68,6 +70,11 @@ def test_the_store_holds_the_proxy_routes_and_a_client_key(developer):
     assert served[routes["litellm-copilot-background"].split("/", 1)[1]]["copilot_premium"] is False
     assert document["profile"] == {"enabled": False, "profiles": []}
     assert keys[KEY_ID].startswith("sk-ccr-") and PROXY_KEY not in keys[KEY_ID]
+    # the developer's own entries stay, theirs first; the rule the role no longer makes is gone
+    assert [provider["name"] for provider in document["Providers"]] == ["mine", "copilot"]
+    assert [rule["id"] for rule in document["Router"]["rules"]] == ["my-rule"] + list(routes)
+    assert document["theme"] == "dark"
+    assert keys == {"mine": "sk-ccr-mine", KEY_ID: keys[KEY_ID]} and keys[KEY_ID] != "sk-ccr-stale"
 
 
 def free_port():
@@ -153,35 +160,6 @@ def test_claude_code_router_3_routes_claude_codes_requests_through_the_proxy(rou
     with pytest.raises(urllib.error.HTTPError) as refused:
         post_messages(url, SONNET, "no key")
     assert refused.value.code == 401
-
-
-def test_a_rerun_updates_the_store_and_keeps_the_developers_own(developer):
-    """Claude-Code-Router 3 reads a config.json only once: re-runs must update its store itself."""
-    document, keys = read_store(developer)
-    routes = targets(document)
-    copilot_provider(document)["apiKey"] = "sk-stale-key-of-an-earlier-run"
-    [default] = [rule for rule in document["Router"]["rules"] if rule["id"] == "litellm-copilot-default"]
-    default["target"] = default["rewrite"]["value"] = "copilot/a-model-no-longer-served"
-    document["Providers"].insert(0, {"name": "mine", "baseUrl": "https://llm.example.test", "models": ["m1"]})
-    document["Router"]["rules"].insert(0, {"id": "my-rule", "name": "mine", "enabled": True, "type": "condition",
-                                           "condition": {"left": "request.body.model", "operator": "==",
-                                                         "right": "m1"}, "target": "mine/m1"})
-    document["theme"] = "dark"
-    write = ("import json, sqlite3, sys\n"
-             "with sqlite3.connect(sys.argv[1]) as db:\n"
-             "    db.execute(\"UPDATE app_config SET value_json = ? WHERE key = 'default'\", (sys.argv[2],))\n"
-             "    db.execute(\"UPDATE api_keys SET encrypted_key = 'sk-ccr-stale' WHERE id = ?\", (sys.argv[3],))\n"
-             "    db.execute(\"INSERT INTO api_keys (id, name, encrypted_key, created_at) VALUES ('mine', '', 'sk-mine', '')\")\n")
-    on_host("python3", "-c", write, ccr_dir(developer) + "/config.sqlite", json.dumps(document), KEY_ID, user=developer)
-
-    code, output = run_playbook("site.yml")
-    assert code == 0, output[-3000:]
-    updated, keys_after = read_store(developer)
-    assert copilot_provider(updated)["apiKey"] == PROXY_KEY
-    assert keys_after == dict(keys, mine="sk-mine")
-    assert [provider["name"] for provider in updated["Providers"]] == ["mine", "copilot"]
-    assert [rule["id"] for rule in updated["Router"]["rules"]][0] == "my-rule"
-    assert targets(updated) == routes and updated["theme"] == "dark"
 
 
 @pytest.fixture
