@@ -164,8 +164,9 @@ def test_claude_code_router_3_routes_claude_codes_requests_through_the_proxy(rou
 
 @pytest.fixture
 def ccr1_config(developer):
-    """A run for a developer on Claude-Code-Router 1.0.73: its config.json, removed afterwards."""
-    code, output = run_playbook("site.yml", "litellm_copilot_ccr_version=1.0.73")
+    """The client configs re-applied for a developer on Claude-Code-Router 1.0.73 (site.yml's
+    configure and clients steps): its config.json, removed afterwards."""
+    code, output = run_playbook("site.yml", "litellm_copilot_ccr_version=1.0.73", options=["--tags", "configure,clients"])
     assert code == 0, output[-3000:]
     try:
         yield read_json_on_host(ccr_dir(developer) + "/config.json")
