@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
-"""Latency the proxy adds, under load: N concurrent streamed chat requests straight to the Copilot
-simulator, then the same through a deployed proxy; p50/p95 of each, and the difference.
+"""Latency the proxy adds, under load: N concurrent requests straight to the Copilot simulator, then
+the same through a deployed proxy; p50/p95 of each, and the difference. --kind picks the request:
+streamed chat completions (the default), non-streamed ones, or streamed Anthropic /v1/messages.
 
     PROXY_KEY=$(podman exec lab1 cat /var/lib/litellm-copilot/master-key) \\
       .venv/bin/python bench/load.py --proxy http://127.0.0.1:4000 --sim http://127.0.0.1:18080
 
 Each run sends --concurrency requests at once (direct first, then via the proxy) and measures
 each request from send to the stream's last byte, and to its first content chunk. The report is
-the median over --runs runs of each run's percentiles. Both paths use the same client, the
-OpenAI SDK (requirements-dev.txt), so its own overhead cancels out in the difference.
+the median over --runs runs of each run's percentiles (a non-streamed answer's "first" is its end).
+Both paths use the same client, the OpenAI SDK or, for /v1/messages, the Anthropic SDK
+(requirements-dev.txt), so its own overhead cancels out in the difference.
 
---baseline URL adds a second proxy (e.g. one started by bench/side_proxy.py on the same host with
-another config) measured in the same runs: the two proxies take turns going first, so drift in
+--baseline URL adds a second proxy (one started by bench/side_proxy.py on the same host with
+another config, or another host's with another LiteLLM) measured in the same runs: the two proxies take turns going first, so drift in
 the machine's load hits both alike. With --container, the report adds each proxy's CPU time per
 request (its service's main process, from /proc on the lab host): on a busy machine the waits
 grow with everyone else's work, the CPU a request costs the proxy much less.
@@ -26,6 +28,7 @@ import time
 
 import urllib.request
 
+import anthropic
 import openai
 
 from common import ide_headers, on_host, percentile
@@ -36,7 +39,8 @@ SIM_TOKEN = "gho_0upwQmFbMbl2HhFQ8qgPIfQU8M21Yg4B1AG9"
 IDE_HEADERS = ide_headers()
 
 
-async def one(client, model, number):
+async def one_stream(client, model, number):
+    """A streamed chat completion: (seconds to the first content delta, seconds to the end)."""
     started = time.perf_counter()
     first = None
     stream = await client.chat.completions.create(
@@ -52,15 +56,53 @@ async def one(client, model, number):
     return (first or time.perf_counter()) - started, time.perf_counter() - started
 
 
-async def burst(base_url, key, headers, model, concurrency, requests):
+async def one_chat(client, model, number):
+    """A non-streamed chat completion: the whole answer is also the first byte of content."""
+    started = time.perf_counter()
+    answer = await client.chat.completions.create(
+        model=model, messages=[{"role": "user", "content": "bench %d" % number}])
+    if not answer.choices or not answer.choices[0].message.content:
+        raise RuntimeError("an answer without content")
+    elapsed = time.perf_counter() - started
+    return elapsed, elapsed
+
+
+async def one_messages(client, model, number):
+    """A streamed Anthropic /v1/messages request, as Claude Code sends them."""
+    started = time.perf_counter()
+    first = None
+    async with client.messages.stream(model=model, max_tokens=200,
+                                      messages=[{"role": "user", "content": "bench %d" % number}]) as stream:
+        async for text in stream.text_stream:
+            if first is None and text:
+                first = time.perf_counter()
+        final = await stream.get_final_message()
+    if final.stop_reason is None:
+        raise RuntimeError("stream ended without a stop_reason")
+    return (first or time.perf_counter()) - started, time.perf_counter() - started
+
+
+# --kind: how one request is sent, and the client that sends it (base URL as the OpenAI SDK takes it).
+KINDS = {"stream": one_stream, "chat": one_chat, "messages": one_messages}
+
+
+def client_for(kind, base_url, key, headers):
+    if kind == "messages":
+        # Copilot's /v1/messages sits at its API root; the proxy's at its root, not under /v1.
+        root = base_url[:-len("/v1")] if base_url.endswith("/v1") else base_url
+        return anthropic.AsyncAnthropic(base_url=root, api_key=key, max_retries=0, timeout=300,
+                                        default_headers=dict(headers, authorization="Bearer " + key))
+    return openai.AsyncOpenAI(base_url=base_url, api_key=key, default_headers=headers, max_retries=0, timeout=300)
+
+
+async def burst(kind, base_url, key, headers, model, concurrency, requests):
     """`requests` requests, `concurrency` of them in flight at any time."""
-    client = openai.AsyncOpenAI(base_url=base_url, api_key=key, default_headers=headers,
-                                max_retries=0, timeout=300)
+    client = client_for(kind, base_url, key, headers)
     gate = asyncio.Semaphore(concurrency)
 
     async def gated(number):
         async with gate:
-            return await one(client, model, number)
+            return await KINDS[kind](client, model, number)
     try:
         results = await asyncio.gather(*(gated(n) for n in range(requests)), return_exceptions=True)
     finally:
@@ -106,7 +148,10 @@ def main():
                         help="the baseline proxy's service (--container; bench/side_proxy.py's name)")
     parser.add_argument("--sim", default=os.environ.get("COPILOT_SIM_URL", "http://127.0.0.1:18080"))
     parser.add_argument("--github-token", default=SIM_TOKEN)
-    parser.add_argument("--model", default="gpt-4.1")
+    parser.add_argument("--kind", choices=sorted(KINDS), default="stream",
+                        help="streamed chat (default), non-streamed chat, or streamed Anthropic /v1/messages")
+    parser.add_argument("--model", default="",
+                        help="default: gpt-4.1, or claude-sonnet-4.5 for --kind messages (Copilot's /v1/messages)")
     parser.add_argument("--concurrency", type=int, default=200, help="requests in flight at once")
     parser.add_argument("--requests", type=int, default=0,
                         help="requests per run and path (default: --concurrency, at least 20)")
@@ -117,6 +162,7 @@ def main():
     args = parser.parse_args()
     if not args.key:
         parser.error("the proxy's master key: --key or PROXY_KEY")
+    args.model = args.model or ("claude-sonnet-4.5" if args.kind == "messages" else "gpt-4.1")
 
     proxies = {"proxy": args.proxy}
     if args.baseline:
@@ -128,9 +174,9 @@ def main():
     requests = args.requests or max(args.concurrency, 20)
     if args.warmup:
         direct_base, copilot_token = copilot_endpoint(args.sim, args.github_token)
-        asyncio.run(burst(direct_base, copilot_token, IDE_HEADERS, args.model, 1, args.warmup))
+        asyncio.run(burst(args.kind, direct_base, copilot_token, IDE_HEADERS, args.model, 1, args.warmup))
         for url in proxies.values():
-            asyncio.run(burst(url.rstrip("/") + "/v1", args.key, {}, args.model, 1, args.warmup))
+            asyncio.run(burst(args.kind, url.rstrip("/") + "/v1", args.key, {}, args.model, 1, args.warmup))
     for run in range(args.runs):
         # A fresh Copilot token each run, as a client would hold one.
         direct_base, copilot_token = copilot_endpoint(args.sim, args.github_token)
@@ -140,7 +186,7 @@ def main():
             targets[name] = (proxies[name].rstrip("/") + "/v1", args.key, {})
         for name, (base_url, key, headers) in targets.items():
             before = cpu_seconds(args.container, services[name]) if args.container and name in cpu else 0
-            timings, failed = asyncio.run(burst(base_url, key, headers, args.model, args.concurrency, requests))
+            timings, failed = asyncio.run(burst(args.kind, base_url, key, headers, args.model, args.concurrency, requests))
             if args.container and name in cpu:
                 cpu[name] += cpu_seconds(args.container, services[name]) - before
             errors[name] += len(failed)
@@ -150,7 +196,7 @@ def main():
                 runs[name].append(summary(timings))
         print("run %d/%d done" % (run + 1, args.runs), file=sys.stderr)
 
-    result = {"concurrency": args.concurrency, "requests": requests, "runs": args.runs, "errors": errors}
+    result = {"kind": args.kind, "model": args.model, "concurrency": args.concurrency, "requests": requests, "runs": args.runs, "errors": errors}
     if args.container:
         # Includes the work a request leaves behind (logging after the stream's end) while the next runs.
         result["cpu_ms_per_request"] = {name: round(1000 * cpu[name] / (requests * args.runs), 1) for name in cpu}
@@ -164,8 +210,8 @@ def main():
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        print("%d streamed requests, %d at once, median of %d runs, errors: %s"
-              % (requests, args.concurrency, args.runs, ", ".join("%s %d" % item for item in errors.items())))
+        print("%d %s requests (%s), %d at once, median of %d runs, errors: %s"
+              % (requests, args.kind, args.model, args.concurrency, args.runs, ", ".join("%s %d" % item for item in errors.items())))
         if args.baseline:
             print("proxy: %s, baseline: %s" % (args.proxy, args.baseline))
         print("%-18s %12s %12s %12s %12s" % ("ms", "first p50", "first p95", "total p50", "total p95"))
