@@ -18,18 +18,8 @@ _spec.loader.exec_module(settings)
 
 OWNED = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())["_litellm_copilot_owned_environment"]
 DEFAULTS = yaml.safe_load(ROLE_DEFAULTS.read_text())
-CHECKED = sorted(set(DEFAULTS) & {
-    "litellm_copilot_listen_host", "litellm_copilot_port", "litellm_copilot_num_workers",
-    "litellm_copilot_max_request_bytes",
-    "litellm_copilot_health_timeout", "litellm_copilot_http_timeout", "litellm_copilot_master_key",
-    "litellm_copilot_github_api_url", "litellm_copilot_api_base", "litellm_copilot_install_dir",
-    "litellm_copilot_config_dir", "litellm_copilot_data_dir", "litellm_copilot_user", "litellm_copilot_group",
-    "litellm_copilot_client_user", "litellm_copilot_service_name", "litellm_copilot_environment",
-    "litellm_copilot_ide_headers", "litellm_copilot_extra_headers", "litellm_copilot_litellm_settings",
-    "litellm_copilot_memory_max", "litellm_copilot_tasks_max", "litellm_copilot_limit_nofile",
-    "litellm_copilot_ip_address_allow", "litellm_copilot_version", "litellm_copilot_wheelhouse_cache_dir",
-    "litellm_copilot_billing", "litellm_copilot_credit_rates", "litellm_copilot_credit_budget_daily",
-    "litellm_copilot_credit_budget_monthly", "litellm_copilot_anthropic_betas"})
+# The variables the filter checks (its one list, which the role's check task looks up by name).
+CHECKED = settings.copilot_checked_settings("litellm_copilot_")
 
 
 def invalid(**variables):
@@ -38,11 +28,20 @@ def invalid(**variables):
 
 
 def test_the_defaults_pass():
+    assert set(CHECKED) <= set(DEFAULTS) and len(CHECKED) == 33
     values = {name: DEFAULTS[name] for name in CHECKED}
     values["litellm_copilot_memory_max"] = "1024M"  # its default is a template over num_workers
     values["litellm_copilot_wheelhouse_cache_dir"] = "/root/.cache/litellm-copilot/wheelhouse"  # over $HOME
-    assert len(values) == 31
     assert settings.copilot_invalid_settings(values, OWNED) == []
+
+
+def test_the_check_task_takes_the_filters_list():
+    """One list: the task looks the filter's names up, so a new check cannot miss the task."""
+    task = yaml.safe_load((ROLE / "tasks" / "check_settings.yml").read_text())
+    [check] = [t for t in task if t["name"].startswith("Check every value")]
+    assert check["vars"]["_names"] == "{{ 'litellm_copilot_' | copilot_checked_settings }}"
+    with pytest.raises(settings.AnsibleFilterError):
+        settings.copilot_checked_settings("other_role_")
 
 
 @pytest.mark.parametrize("name, value", [

@@ -207,16 +207,9 @@ def _budget(name, value, pace=False):
     return ["%s must be a number of credits, 0 or more (0: no budget)%s" % (name, " or 'pace'" if pace else "")]
 
 
-def copilot_invalid_settings(settings, owned_environment=()):
-    """The problems of the role's settings, one message each naming the variable; [] when fine.
-
-    ``settings`` maps variable names (without values in the messages: some are secrets) to their
-    values; only the variables present are checked. ``owned_environment`` lists glob patterns of
-    the environment names the role sets itself.
-    """
-    if not isinstance(settings, dict):
-        raise AnsibleFilterError("copilot_invalid_settings expects a mapping of variables")
-    checks = {
+def _checks(owned_environment=()):
+    """{variable: its check}, each check returning the problems of a value as messages."""
+    return {
         "litellm_copilot_listen_host": _listen_host,
         "litellm_copilot_port": lambda v: _positive("litellm_copilot_port", v, 65535),
         "litellm_copilot_num_workers": lambda v: _positive("litellm_copilot_num_workers", v, 64),
@@ -269,6 +262,27 @@ def copilot_invalid_settings(settings, owned_environment=()):
         "litellm_copilot_credit_budget_daily": lambda v: _budget("litellm_copilot_credit_budget_daily", v, pace=True),
         "litellm_copilot_credit_budget_monthly": lambda v: _budget("litellm_copilot_credit_budget_monthly", v),
     }
+
+
+def copilot_checked_settings(prefix):
+    """The names of the variables :func:`copilot_invalid_settings` checks (they all start with
+    ``prefix``, the role's): the one list, which the role's check task looks up by name."""
+    names = sorted(_checks())
+    if not all(name.startswith(prefix) for name in names):
+        raise AnsibleFilterError("copilot_checked_settings: not every checked variable starts with %r" % prefix)
+    return names
+
+
+def copilot_invalid_settings(settings, owned_environment=()):
+    """The problems of the role's settings, one message each naming the variable; [] when fine.
+
+    ``settings`` maps variable names (without values in the messages: some are secrets) to their
+    values; only the variables present are checked. ``owned_environment`` lists glob patterns of
+    the environment names the role sets itself.
+    """
+    if not isinstance(settings, dict):
+        raise AnsibleFilterError("copilot_invalid_settings expects a mapping of variables")
+    checks = _checks(owned_environment)
     errors = []
     for name in sorted(settings):
         if name not in checks:
@@ -316,6 +330,7 @@ class FilterModule(object):
         return {
             "copilot_socket_holds": copilot_socket_holds,
             "copilot_invalid_settings": copilot_invalid_settings,
+            "copilot_checked_settings": copilot_checked_settings,
             "copilot_is_loopback": copilot_is_loopback,
             "copilot_listen_stream": copilot_listen_stream,
             "copilot_local_url": copilot_local_url,
