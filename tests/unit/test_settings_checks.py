@@ -212,3 +212,12 @@ def test_the_listen_address_in_systemd_and_url_syntax(host, port, stream, url):
 ])
 def test_the_master_key_goes_only_to_the_gateways_own_socket(show, host, port, holds):
     assert settings.copilot_socket_holds(show, host, port) is holds
+
+
+def test_the_checks_run_on_every_run_whatever_its_tags():
+    """A run limited with --tags (configure, service...) renders from the same variables: the host
+    override refusal and the settings checks carry the `always` tag."""
+    preflight = yaml.safe_load((ROLE / "tasks" / "preflight.yml").read_text())
+    imports = dict((task.get("ansible.builtin.import_tasks"), task.get("tags")) for task in preflight)
+    assert imports["refuse_host_overrides.yml"] == ["always"]
+    assert imports["check_settings.yml"] == ["always"]
