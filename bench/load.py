@@ -14,8 +14,8 @@ Both paths use the same client, the OpenAI SDK or, for /v1/messages, the Anthrop
 
 --baseline URL adds a second proxy (one started by bench/side_proxy.py on the same host with
 another config, or another host's with another LiteLLM) measured in the same runs: the two proxies take turns going first, so drift in
-the machine's load hits both alike. With --container, the report adds each proxy's CPU time per
-request (its service's main process, from /proc on the lab host): on a busy machine the waits
+the machine's load hits both alike. With --container, the report adds each proxy's resident memory
+and CPU time per request (its service's processes, from /proc on the lab host): on a busy machine the waits
 grow with everyone else's work, the CPU a request costs the proxy much less.
 """
 import argparse
@@ -121,19 +121,38 @@ def copilot_endpoint(sim, github_token):
     return exchange["endpoints"]["api"], exchange["token"]
 
 
+def service_pids(container, service):
+    """The service's main process (the hand-over supervisor) and its children (the proxy)."""
+    main = on_host(container, "systemctl", "show", "--property", "MainPID", "--value", service).strip()
+    children = on_host(container, "ps", "--ppid", main, "-o", "pid=", check=False).split()
+    return [main, *children]
+
+
 def cpu_seconds(container, service):
-    """CPU time (user + system, seconds) the service's main process has used so far."""
-    pid = on_host(container, "systemctl", "show", "--property", "MainPID", "--value", service)
-    fields = on_host(container, "cat", "/proc/%s/stat" % pid).rsplit(")", 1)[1].split()
+    """CPU time (user + system, seconds) the service's running processes have used so far."""
     ticks = int(on_host(container, "getconf", "CLK_TCK"))
-    return (int(fields[11]) + int(fields[12])) / ticks
+    total = 0
+    for pid in service_pids(container, service):
+        fields = on_host(container, "cat", "/proc/%s/stat" % pid).rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
 
 
 def summary(timings):
     first = [t[0] * 1000 for t in timings]
     total = [t[1] * 1000 for t in timings]
     return {"first_p50": percentile(first, 0.5), "first_p95": percentile(first, 0.95),
+            "first_p99": percentile(first, 0.99),
             "total_p50": percentile(total, 0.5), "total_p95": percentile(total, 0.95)}
+
+
+def rss_mib(container, service):
+    """Resident memory (MiB) of the service's running processes, summed."""
+    total = 0
+    for pid in service_pids(container, service):
+        status = on_host(container, "cat", "/proc/%s/status" % pid, check=False)
+        total += sum(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
+    return total / 1024
 
 
 def main():
@@ -171,6 +190,7 @@ def main():
     runs = {name: [] for name in ["direct", *proxies]}
     errors = dict.fromkeys(runs, 0)
     cpu = dict.fromkeys(proxies, 0.0)
+    rss = dict.fromkeys(proxies, 0.0)  # the most seen after a run
     requests = args.requests or max(args.concurrency, 20)
     if args.warmup:
         direct_base, copilot_token = copilot_endpoint(args.sim, args.github_token)
@@ -189,6 +209,7 @@ def main():
             timings, failed = asyncio.run(burst(args.kind, base_url, key, headers, args.model, args.concurrency, requests))
             if args.container and name in cpu:
                 cpu[name] += cpu_seconds(args.container, services[name]) - before
+                rss[name] = max(rss[name], rss_mib(args.container, services[name]))
             errors[name] += len(failed)
             if failed:
                 print("run %d %s: %d errors, first: %r" % (run + 1, name, len(failed), failed[0]), file=sys.stderr)
@@ -200,6 +221,7 @@ def main():
     if args.container:
         # Includes the work a request leaves behind (logging after the stream's end) while the next runs.
         result["cpu_ms_per_request"] = {name: round(1000 * cpu[name] / (requests * args.runs), 1) for name in cpu}
+        result["rss_mib_after_runs"] = {name: round(rss[name]) for name in rss}
     rows = ["direct"]
     for name in runs:
         result[name] = {key: round(statistics.median(r[key] for r in runs[name]), 1) for key in runs[name][0]}
@@ -214,14 +236,16 @@ def main():
               % (requests, args.kind, args.model, args.concurrency, args.runs, ", ".join("%s %d" % item for item in errors.items())))
         if args.baseline:
             print("proxy: %s, baseline: %s" % (args.proxy, args.baseline))
-        print("%-18s %12s %12s %12s %12s" % ("ms", "first p50", "first p95", "total p50", "total p95"))
+        print("%-18s %12s %12s %12s %12s %12s" % ("ms", "first p50", "first p95", "first p99", "total p50", "total p95"))
         for name in rows:
             row = result[name]
-            print("%-18s %12.1f %12.1f %12.1f %12.1f" % (name, row["first_p50"], row["first_p95"],
-                                                         row["total_p50"], row["total_p95"]))
+            print("%-18s %12.1f %12.1f %12.1f %12.1f %12.1f" % (name, row["first_p50"], row["first_p95"], row["first_p99"],
+                                                                row["total_p50"], row["total_p95"]))
         if args.container:
-            print("proxy CPU per request (main process): " + ", ".join(
+            print("proxy CPU per request: " + ", ".join(
                 "%s %.1f ms" % item for item in result["cpu_ms_per_request"].items()))
+            print("proxy resident memory after the runs (most): " + ", ".join(
+                "%s %d MiB" % item for item in result["rss_mib_after_runs"].items()))
     return 1 if any(errors.values()) else 0
 
 

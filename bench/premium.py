@@ -147,7 +147,8 @@ def main():
 
 def lab_multiplier(lab, model):
     """The model's premium multiplier as the proxy reports it (`/v1/model/info`)."""
-    key = lab.exec("cat", "/var/lib/litellm-copilot/master-key").stdout.strip()
+    # The inventory's key, or the one the role generated on the host.
+    key = lab.vars.get("litellm_copilot_master_key") or lab.exec("cat", "/var/lib/litellm-copilot/master-key").stdout.strip()
     request = urllib.request.Request("http://127.0.0.1:%s/v1/model/info" % lab.vars.get("litellm_copilot_port", 4000),
                                      headers={"Authorization": "Bearer " + key})
     with urllib.request.urlopen(request, timeout=30) as answer:

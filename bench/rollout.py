@@ -171,8 +171,10 @@ def playbook(inventory, name, *args, hosts=()):
 
 
 def main_pids(names):
-    return {name: run(["podman", "exec", name, "systemctl", "show", "--property", "MainPID", "--value",
-                       SERVICE]).stdout.strip() for name in names}
+    """Each host's serving proxy ("<generation> <pid>", files/hand_over.py): a restart and a
+    hand-over both change it."""
+    return {name: run(["podman", "exec", name, "cat", "/run/%s/serving" % SERVICE]).stdout.strip()
+            for name in names}
 
 
 def add_sim_model(sim_url, model_id):

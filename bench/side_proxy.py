@@ -50,7 +50,8 @@ def start(args):
     unit = on_host(args.container, "cat", "/etc/systemd/system/%s.service" % args.service)
     user = next(line.split("=", 1)[1] for line in unit.splitlines() if line.startswith("User="))
     config_file = next(line.split()[1] for line in unit.splitlines() if line.strip().startswith("--config "))
-    env_file = next(line.split("=", 1)[1] for line in unit.splitlines() if line.startswith("EnvironmentFile="))
+    env_file = next(line.split()[1] for line in unit.splitlines() if line.strip().startswith("--env-file "))
+    runtime = next(line.split()[1] for line in unit.splitlines() if line.strip().startswith("--runtime-dir "))
     config = yaml.safe_load(on_host(args.container, "cat", config_file))
     environment = on_host(args.container, "cat", env_file) + "\n"
     if args.without_tuning:
@@ -61,8 +62,13 @@ def start(args):
             config_file.rsplit("/", 1)[0], directory)
     put(args.container, directory + "/config.yaml", yaml.safe_dump(config, sort_keys=False), "root:" + user, "0640")
     put(args.container, directory + "/litellm.env", environment, user + ":" + user, "0600")
-    unit = (unit.replace(config_file, directory + "/config.yaml")
-            .replace("EnvironmentFile=" + env_file, "EnvironmentFile=%s/litellm.env" % directory)
+    # Its own runtime directory (the hand-over supervisor's sockets), not the one SIDE_DIR names:
+    # systemd empties a runtime directory when its service stops.
+    side_runtime = runtime + "-side-run"
+    unit = (unit.replace("--runtime-dir " + runtime, "--runtime-dir " + side_runtime)
+            .replace("RuntimeDirectory=" + runtime.rsplit("/", 1)[1], "RuntimeDirectory=" + side_runtime.rsplit("/", 1)[1])
+            .replace(config_file, directory + "/config.yaml")
+            .replace("--env-file " + env_file, "--env-file %s/litellm.env" % directory)
             .replace("%s.socket" % args.service, "%s.socket" % side))
     socket = on_host(args.container, "cat", "/etc/systemd/system/%s.socket" % args.service)
     socket = "\n".join("ListenStream=%d" % args.port if line.startswith("ListenStream=")

@@ -13,7 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import copilot_sim  # noqa: E402  (tests/ on the path above)
 from constants import INSTALL_DIR  # noqa: E402
-from lab import HOST, REPO, host_output, host_vars, main_pid, on_host  # noqa: E402
+from lab import HOST, REPO, host_output, host_vars, on_host, proxy_pid  # noqa: E402
 
 PROXY_URL = os.environ.get("PROXY_URL", "")
 PROXY_KEY = os.environ.get("PROXY_KEY", "")
@@ -86,9 +86,9 @@ def say(openai_client, text):
 @pytest.fixture
 def same_process():
     """The proxy runs in the same process after the test: nothing restarted it."""
-    pid = main_pid()
+    pid = proxy_pid()
     yield
-    assert main_pid() == pid
+    assert proxy_pid() == pid
 
 
 # The record of the lock the live venv was installed from: anything else there reinstalls.

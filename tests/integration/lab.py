@@ -29,9 +29,17 @@ def host_output(*command, check=True):
     return on_host(*command, check=check).stdout
 
 
-def main_pid():
-    """The process id of the proxy's service on the lab host (0 while it is not running)."""
+def service_pid():
+    """The process id of the proxy's service on the lab host, its hand-over supervisor (0 while it
+    is not running): a restart changes it, a hand-over does not."""
     return int(host_output("systemctl", "show", "--property", "MainPID", "--value", SERVICE))
+
+
+def proxy_pid():
+    """The process id of the proxy that takes new connections on the lab host (0 while none does),
+    as the service's supervisor records it: a restart and a hand-over both change it."""
+    serving = on_host("cat", "/run/%s/serving" % SERVICE, check=False).stdout.split()
+    return int(serving[1]) if len(serving) == 2 and serving[1].isdigit() else 0
 
 
 def ansible_env(**extra):

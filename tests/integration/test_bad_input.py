@@ -5,7 +5,7 @@ import re
 import pytest
 from conftest import PROXY_KEY, copilot_sim, sim_call
 from constants import CONFIG, LAST_GOOD_MODELS, TOKEN_FILE
-from lab import HOST, fatal_lines, main_pid, recap_counts, run_playbook, the_one_failure
+from lab import HOST, fatal_lines, proxy_pid, recap_counts, run_playbook, the_one_failure
 from lab import host_output as on_host
 
 
@@ -74,7 +74,7 @@ def fault():
 # role's part, once: the token exchange fails, so the new inventory token goes unvalidated.
 def test_outage_falls_back_to_last_good_models(serving, fault):
     before = on_host("cat", CONFIG)
-    pid = main_pid()
+    pid = proxy_pid()
     kind = "server_error"
     fault(path="/copilot_internal/v2/token", status=502, body="Bad Gateway")
     # A new inventory token during an outage was not validated: it must not replace the stored one
@@ -91,7 +91,7 @@ def test_outage_falls_back_to_last_good_models(serving, fault):
     assert "[WARNING]: %s serves its last good model list: model discovery failed (%s: " % (HOST, kind) in output
     assert recap_counts(output)["changed"] == 0
     assert on_host("cat", CONFIG) == before
-    assert main_pid() == pid
+    assert proxy_pid() == pid
 
 
 def test_outage_without_last_good_models_fails_clearly(serving, fault):

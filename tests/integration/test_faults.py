@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 from conftest import PROXY_URL, sim_call
 from constants import SERVICE, TOKEN_CACHE
-from lab import main_pid
+from lab import proxy_pid
 from lab import host_output as on_host
 
 # Generous: a start-up takes 10-30 s on a loaded 2-core machine. How fast the proxy is back
@@ -38,13 +38,13 @@ def wait_alive(seconds):
 
 
 def test_kill_9_is_survived(openai_client):
-    before = main_pid()
+    before = proxy_pid()
     assert before > 0 and alive()
     on_host("kill", "-9", str(before))
     killed_at = time.monotonic()
     assert wait_alive(RECOVERY_SECONDS), "not healthy %d s after kill -9" % RECOVERY_SECONDS
     recovered = time.monotonic() - killed_at
-    after = main_pid()
+    after = proxy_pid()
     assert after not in (0, before)
     assert int(on_host("systemctl", "show", "--property", "NRestarts", "--value", SERVICE)) >= 1
     reply = openai_client.chat.completions.create(

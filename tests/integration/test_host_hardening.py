@@ -8,7 +8,8 @@ def test_the_service_runs_with_resource_caps():
     workers = int(host_vars().get("litellm_copilot_num_workers", 1))
     shown = host_output("systemctl", "show", SERVICE, "--property", "MemoryMax,TasksMax,LimitNOFILE")
     limits = dict(line.split("=", 1) for line in shown.split())
-    assert limits == {"MemoryMax": str(workers * 1024 * 1024 * 1024), "TasksMax": "512", "LimitNOFILE": "65536"}
+    # 2 GiB a worker: the old proxy and the new one run side by side during a hand-over.
+    assert limits == {"MemoryMax": str(workers * 2 * 1024 * 1024 * 1024), "TasksMax": "512", "LimitNOFILE": "65536"}
     # The proxy runs within them, enabled, sandboxed, as the service user.
     shown = host_output("systemctl", "show", SERVICE, "--property",
                         "ActiveState,UnitFileState,User,ProtectSystem,NoNewPrivileges")

@@ -175,7 +175,8 @@ def render_unit(**variables):
 
 def test_the_unit_caps_resources_and_filters_ip_only_when_asked():
     unit = render_unit(num_workers=2)
-    assert {"MemoryMax=2048M", "TasksMax=512", "LimitNOFILE=65536"} <= set(unit)
+    # 2 GiB a worker: during a hand-over the old proxy and the new one are both resident.
+    assert {"MemoryMax=4096M", "TasksMax=512", "LimitNOFILE=65536"} <= set(unit)
     assert "    --max-request-bytes 33554432 \\" in unit  # the launcher's cap on request bodies
     assert not [line for line in unit if line.startswith("IPAddress")]
     unit = render_unit(ip_address_allow=["140.82.112.0/20", "2606:50c0::/32"], memory_max="3G")

@@ -33,6 +33,10 @@ SD_LISTEN_FDS_START = 3
 APP_VARIABLE = "LITELLM_COPILOT_WRAPPED_APP"
 MAX_BYTES_VARIABLE = "LITELLM_COPILOT_MAX_REQUEST_BYTES"
 METER_DIR_VARIABLE = "LITELLM_COPILOT_METER_DIR"
+# Set by hand_over.py, the service's main process: where a worker reports its start-up complete,
+# and the generation of the proxy it belongs to.
+READY_VARIABLE = "LITELLM_COPILOT_READY_SOCKET"
+GENERATION_VARIABLE = "LITELLM_COPILOT_GENERATION"
 METRICS_PATH = "/metrics"
 # The role variable a refused client is told about.
 SETTING = "litellm_copilot_max_request_bytes"
@@ -221,6 +225,39 @@ class MetricsEndpoint:
             {"type": "http.response.body", "body": body if scope["method"] == "GET" else b""}))
 
 
+class ReportReady:
+    """Pure ASGI middleware: once the app's lifespan start-up is complete (LiteLLM has read its
+    config and can serve), sends "ready <generation> <pid>" to hand_over.py's datagram socket, which
+    hands new connections over to this proxy once every worker has said so. Everything else, and
+    the lifespan itself, passes through untouched."""
+
+    def __init__(self, app, path, generation):
+        self.app = app
+        self.path = path
+        self.message = ("ready %s %d" % (generation, os.getpid())).encode("ascii")
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+
+        async def reporting_send(message):
+            await send(message)
+            if message["type"] == "lifespan.startup.complete":
+                self.report()
+
+        await self.app(scope, receive, reporting_send)
+
+    def report(self):
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as ready:
+                ready.sendto(self.message, self.path)
+        except OSError as error:
+            # The old proxy keeps serving and the reload fails with its timeout: say why here.
+            print("serve_on_socket: could not report ready to %s: %s" % (self.path, error),
+                  file=sys.stderr, flush=True)
+
+
 def draining_server(uvicorn):
     """uvicorn's Server, stopping as described at ACCEPTED_GRACE_SECONDS."""
 
@@ -245,9 +282,14 @@ def import_app(target):
 
 def limited_app():
     """uvicorn's app factory (factory=True), run in every worker: the app named in APP_VARIABLE
-    behind RequestBodyLimit, with the cap in MAX_BYTES_VARIABLE (see limit_request_bodies)."""
+    behind RequestBodyLimit, with the cap in MAX_BYTES_VARIABLE (see limit_request_bodies), and
+    ReportReady when hand_over.py runs this proxy."""
     app = RequestBodyLimit(import_app(os.environ[APP_VARIABLE]), int(os.environ[MAX_BYTES_VARIABLE]))
-    return MetricsEndpoint(app, os.environ[METER_DIR_VARIABLE]) if os.environ.get(METER_DIR_VARIABLE) else app
+    if os.environ.get(METER_DIR_VARIABLE):
+        app = MetricsEndpoint(app, os.environ[METER_DIR_VARIABLE])
+    if os.environ.get(READY_VARIABLE):
+        app = ReportReady(app, os.environ[READY_VARIABLE], os.environ.get(GENERATION_VARIABLE, "0"))
+    return app
 
 
 def limit_request_bodies(uvicorn_args, max_bytes, meter_dir=None):
