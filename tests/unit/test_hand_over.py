@@ -24,7 +24,7 @@ spec.loader.exec_module(hand_over)
 # START_SECONDS (LiteLLM's start-up), answers "<generation> <pid>", finishes a request in flight
 # (SLOW_SECONDS long) when told to stop.
 CHILD = r"""
-import os, socket, sys, threading, time
+import os, signal, socket, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 assert os.environ["LISTEN_PID"] == str(os.getpid()) and os.environ["LISTEN_FDS"] == "1"
 if os.environ.get("FAIL"):
@@ -56,8 +56,6 @@ server = Inherited(("127.0.0.1", 0), Answer, bind_and_activate=False)
 server.socket = socket.socket(fileno=3)
 with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as ready:
     ready.sendto(("ready %s %d" % (generation, os.getpid())).encode(), os.environ["LITELLM_COPILOT_READY_SOCKET"])
-stop = threading.Event()
-import signal
 signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
 server.serve_forever(poll_interval=0.05)
 server.server_close()
