@@ -43,8 +43,8 @@ HAND_OVER = b"hand-over\n"
 # prctl(2): the signal a proxy gets when this process dies (kill -9 included), so that it does not
 # outlive it: it stops, finishes its requests and exits, and systemd restarts the service.
 PR_SET_PDEATHSIG = 1
-# A line of the environment file is at most this long: the file is the role's, but it is read
-# by the service user, who could have grown it.
+# The environment file is read only up to this size: the role writes it, but it belongs to the
+# service user, who could have grown it.
 MAX_ENV_BYTES = 1 << 20
 
 
