@@ -13,8 +13,13 @@ Both paths use the same client, the OpenAI SDK or, for /v1/messages, the Anthrop
 (requirements-dev.txt), so its own overhead cancels out in the difference.
 
 --baseline URL adds a second proxy (one started by bench/side_proxy.py on the same host with
-another config, or another host's with another LiteLLM) measured in the same runs: the two proxies take turns going first, so drift in
-the machine's load hits both alike. With --container, the report adds each proxy's resident memory
+another config, or another host's with another LiteLLM) measured in the same runs: the proxies take
+turns going first, so drift in the machine's load hits them alike. Give it several times, as
+SERVICE=URL, to measure several side proxies (e.g. the deployed config and LiteLLM's bare proxy):
+
+    bench/load.py --container lab1 --baseline litellm-copilot-side=http://127.0.0.1:14000 \\
+      --baseline litellm-copilot-bare=http://127.0.0.1:14001 --kind chat --concurrency 1 --requests 40
+ With --container, the report adds each proxy's resident memory
 and CPU time per request (its service's processes, from /proc on the lab host): on a busy machine the waits
 grow with everyone else's work, the CPU a request costs the proxy much less.
 """
@@ -159,8 +164,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--proxy", default=os.environ.get("PROXY_URL", "http://127.0.0.1:4000"))
     parser.add_argument("--key", default=os.environ.get("PROXY_KEY", ""), help="master key (default $PROXY_KEY)")
-    parser.add_argument("--baseline", default="",
-                        help="a second proxy to measure in the same runs (same master key)")
+    parser.add_argument("--baseline", action="append", default=[], metavar="[SERVICE=]URL",
+                        help="another proxy to measure in the same runs (same master key); SERVICE is its "
+                             "service on --container (default --baseline-service); may be given several times")
     parser.add_argument("--container", default="", help="the lab host of the proxies, to read their CPU time")
     parser.add_argument("--service", default="litellm-copilot", help="the proxy's service (--container)")
     parser.add_argument("--baseline-service", default="litellm-copilot-side",
@@ -184,9 +190,13 @@ def main():
     args.model = args.model or ("claude-sonnet-4.5" if args.kind == "messages" else "gpt-4.1")
 
     proxies = {"proxy": args.proxy}
-    if args.baseline:
-        proxies["baseline"] = args.baseline
-    services = {"proxy": args.service, "baseline": args.baseline_service}
+    services = {"proxy": args.service}
+    for given in args.baseline:
+        service, _, url = given.rpartition("=")
+        name = service or "baseline"
+        if name in proxies:
+            parser.error("--baseline %s: that name is taken; give each baseline its own SERVICE=" % given)
+        proxies[name], services[name] = url, service or args.baseline_service
     runs = {name: [] for name in ["direct", *proxies]}
     errors = dict.fromkeys(runs, 0)
     cpu = dict.fromkeys(proxies, 0.0)
@@ -201,8 +211,9 @@ def main():
         # A fresh Copilot token each run, as a client would hold one.
         direct_base, copilot_token = copilot_endpoint(args.sim, args.github_token)
         targets = {"direct": (direct_base, copilot_token, IDE_HEADERS)}
-        # The proxies take turns going first.
-        for name in sorted(proxies, reverse=bool(run % 2)):
+        # The proxies take turns going first (each run starts one further along the list).
+        order = list(proxies)
+        for name in order[run % len(order):] + order[:run % len(order)]:
             targets[name] = (proxies[name].rstrip("/") + "/v1", args.key, {})
         for name, (base_url, key, headers) in targets.items():
             before = cpu_seconds(args.container, services[name]) if args.container and name in cpu else 0
@@ -226,7 +237,7 @@ def main():
     for name in runs:
         result[name] = {key: round(statistics.median(r[key] for r in runs[name]), 1) for key in runs[name][0]}
     for name in proxies:
-        added = "added" if name == "proxy" else "added (%s)" % name
+        added = "added" if name == "proxy" else "added (%s)" % name.replace("litellm-copilot-", "")
         result[added] = {key: round(result[name][key] - result["direct"][key], 1) for key in result["direct"]}
         rows += [name, added]
     if args.json:
@@ -235,11 +246,11 @@ def main():
         print("%d %s requests (%s), %d at once, median of %d runs, errors: %s"
               % (requests, args.kind, args.model, args.concurrency, args.runs, ", ".join("%s %d" % item for item in errors.items())))
         if args.baseline:
-            print("proxy: %s, baseline: %s" % (args.proxy, args.baseline))
-        print("%-18s %12s %12s %12s %12s %12s" % ("ms", "first p50", "first p95", "first p99", "total p50", "total p95"))
+            print(", ".join("%s: %s" % item for item in proxies.items()))
+        print("%-28s %12s %12s %12s %12s %12s" % ("ms", "first p50", "first p95", "first p99", "total p50", "total p95"))
         for name in rows:
             row = result[name]
-            print("%-18s %12.1f %12.1f %12.1f %12.1f %12.1f" % (name, row["first_p50"], row["first_p95"], row["first_p99"],
+            print("%-28s %12.1f %12.1f %12.1f %12.1f %12.1f" % (name, row["first_p50"], row["first_p95"], row["first_p99"],
                                                                 row["total_p50"], row["total_p95"]))
         if args.container:
             print("proxy CPU per request: " + ", ".join(

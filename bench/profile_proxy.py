@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
-"""Where the proxy spends its CPU on a streamed request: cProfile (CPU-time timer) of the proxy's
-main thread (the event loop that serves every request) during sequential streamed requests.
+"""Where the proxy spends its CPU on a request: cProfile (CPU-time timer) of the proxy's main
+thread (the event loop that serves every request) during sequential requests of one --kind
+(bench/load.py's: streamed chat, non-streamed chat, streamed Anthropic /v1/messages).
 
     PROXY_KEY=$(podman exec lab1 cat /var/lib/litellm-copilot/master-key) \\
       .venv/bin/python bench/profile_proxy.py --container lab1 --proxy http://127.0.0.1:4000 --requests 300
 
-The service runs its usual command through a small wrapper (a runtime systemd drop-in, removed at
-the end) that starts profiling on SIGUSR1 and writes the profile on SIGUSR2. After --warmup
-requests (lazy imports, first-request set-up) profiling starts, --requests requests run, then it
-stops: start-up and warm-up are not in the profile. Prints the top entries per request by own and
-by cumulative CPU time.
+The service's proxy process (the hand-over supervisor's child) runs through a small wrapper (a
+runtime systemd drop-in, removed at the end) that starts profiling on SIGUSR1 and writes the
+profile on SIGUSR2. After --warmup requests (lazy imports, first-request set-up) profiling starts,
+--requests requests run, then it stops: start-up and warm-up are not in the profile. Prints the
+top entries per request by own and by cumulative CPU time.
 """
 import argparse
+import asyncio
 import os
 import pstats
 import subprocess
@@ -19,12 +21,12 @@ import sys
 import tempfile
 import time
 
-import openai
-
 from common import add_proxy_arguments, answers, on_host
+from load import KINDS, burst
 
 DROP_IN_DIR = "/run/systemd/system/{service}.service.d"
-PROFILE = "/var/lib/litellm-copilot/proxy.prof"
+# In a directory the service user may write (the meter's; the state directory is root's).
+PROFILE = "/var/lib/litellm-copilot/meter/proxy.prof"
 WRAPPER = "/run/litellm-copilot-profile.py"
 # Runs the service's script as __main__, profiling its main thread between SIGUSR1 and SIGUSR2.
 WRAPPER_CODE = """import cProfile, runpy, signal, sys, time
@@ -43,6 +45,12 @@ def alive(url):
     return answers(url, "/health/readiness", timeout=5)
 
 
+def serving_pid(container, service):
+    """The pid of the proxy the hand-over supervisor serves with ("<generation> <pid>"), or None."""
+    serving = on_host(container, "cat", "/run/%s/serving" % service, check=False).split()
+    return serving[1] if len(serving) == 2 else None
+
+
 def exec_start(container, service):
     """The service's ExecStart command line (argv), from systemd."""
     shown = on_host(container, "systemctl", "show", "--property", "ExecStart", "--value", service)
@@ -50,12 +58,12 @@ def exec_start(container, service):
     return argv.split()
 
 
-def send(args, client, requests):
-    for number in range(requests):
-        stream = client.chat.completions.create(model=args.model, stream=True,
-                                                messages=[{"role": "user", "content": "profile %d" % number}])
-        for _ in stream:
-            pass
+def send(args, requests):
+    base = args.proxy.rstrip("/") + "/v1"
+    timings, errors = asyncio.run(burst(args.kind, base, args.key, {}, args.model, 1, requests))
+    if errors:
+        sys.exit("%d of %d requests failed, first: %r" % (len(errors), requests, errors[0]))
+    return timings
 
 
 def profiled_run(args):
@@ -65,7 +73,9 @@ def profiled_run(args):
     subprocess.run(["podman", "exec", "-i", args.container, "tee", WRAPPER], input=WRAPPER_CODE, text=True,
                    check=True, capture_output=True)
     on_host(args.container, "mkdir", "-p", drop_in)
-    command = [argv[0], WRAPPER] + argv[1:]
+    # The proxy's command follows the supervisor's "--": its interpreter, then the wrapper.
+    proxy = argv.index("--") + 2
+    command = argv[:proxy] + [WRAPPER] + argv[proxy:]
     subprocess.run(["podman", "exec", "-i", args.container, "tee", drop_in + "/profile.conf"], check=True,
                    input="[Service]\nExecStart=\nExecStart=%s\n" % " ".join(command), capture_output=True,
                    text=True)
@@ -77,13 +87,12 @@ def profiled_run(args):
         if time.monotonic() > deadline:
             sys.exit("the profiled proxy did not become ready in 300 s")
         time.sleep(0.5)
-    client = openai.OpenAI(base_url=args.proxy.rstrip("/") + "/v1", api_key=args.key, max_retries=0, timeout=60)
-    send(args, client, args.warmup)
-    on_host(args.container, "systemctl", "kill", "--kill-whom=main", "--signal=SIGUSR1", args.service)
-    send(args, client, args.requests)
-    time.sleep(1)  # callbacks that run after the stream's end
-    on_host(args.container, "systemctl", "kill", "--kill-whom=main", "--signal=SIGUSR2", args.service)
-    client.close()
+    send(args, args.warmup)
+    pid = serving_pid(args.container, args.service)
+    on_host(args.container, "kill", "-USR1", pid)
+    send(args, args.requests)
+    time.sleep(1)  # callbacks that run after the answer's end
+    on_host(args.container, "kill", "-USR2", pid)
     # The profile is written by the signal handler once the event loop gives it a turn.
     for _ in range(100):
         if subprocess.run(["podman", "exec", args.container, "test", "-s", PROFILE]).returncode == 0:
@@ -94,7 +103,10 @@ def profiled_run(args):
         pass
     subprocess.run(["podman", "cp", "%s:%s" % (args.container, PROFILE), local.name], check=True)
     stats = pstats.Stats(local.name)
-    os.unlink(local.name)
+    if args.save:
+        os.replace(local.name, args.save)
+    else:
+        os.unlink(local.name)
     return stats.stats
 
 
@@ -107,12 +119,17 @@ def name(func):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_proxy_arguments(parser)
+    parser.add_argument("--kind", choices=sorted(KINDS), default="stream",
+                        help="streamed chat (default), non-streamed chat, or streamed Anthropic /v1/messages")
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--save", default="", help="keep the profile (pstats format) in this file")
     args = parser.parse_args()
     if not args.key:
         parser.error("the proxy's master key: --key or PROXY_KEY")
+    if args.kind == "messages" and args.model == "gpt-4.1":
+        args.model = "claude-sonnet-4.5"  # Copilot's /v1/messages serves its Claude models
     try:
         stats = profiled_run(args)
     finally:
@@ -122,8 +139,8 @@ def main():
         on_host(args.container, "systemctl", "restart", args.service, check=False)
     per = 1000.0 / args.requests
     total = sum(own for (_, _, own, _, _) in stats.values())
-    print("%d sequential streamed requests (%s) after %d warm-up ones; proxy main thread: %.2f ms CPU per request"
-          % (args.requests, args.model, args.warmup, total * per))
+    print("%d sequential %s requests (%s) after %d warm-up ones; proxy main thread: %.2f ms CPU per request"
+          % (args.requests, args.kind, args.model, args.warmup, total * per))
     for title, key in (("own CPU time", 2), ("cumulative CPU time", 3)):
         print("\ntop %d by %s per request:" % (args.top, title))
         print("%10s %10s %10s  %s" % ("calls/req", "own ms", "cum ms", "function"))
