@@ -28,7 +28,7 @@ def invalid(**variables):
 
 
 def test_the_defaults_pass():
-    assert set(CHECKED) <= set(DEFAULTS) and len(CHECKED) == 33
+    assert set(CHECKED) <= set(DEFAULTS) and len(CHECKED) == 36
     values = {name: DEFAULTS[name] for name in CHECKED}
     values["litellm_copilot_memory_max"] = "1024M"  # its default is a template over num_workers
     values["litellm_copilot_wheelhouse_cache_dir"] = "/root/.cache/litellm-copilot/wheelhouse"  # over $HOME
@@ -38,7 +38,7 @@ def test_the_defaults_pass():
 def test_the_check_task_takes_the_filters_list():
     """One list: the task looks the filter's names up, so a new check cannot miss the task."""
     task = yaml.safe_load((ROLE / "tasks" / "check_settings.yml").read_text())
-    [check] = [t for t in task if t["name"].startswith("Check every value")]
+    [check] = [t for t in task if t["name"] == "Check the settings"]
     assert check["vars"]["_names"] == "{{ 'litellm_copilot_' | copilot_checked_settings }}"
     with pytest.raises(settings.AnsibleFilterError):
         settings.copilot_checked_settings("other_role_")
@@ -79,10 +79,43 @@ def test_the_check_task_takes_the_filters_list():
     ("credit_budget_monthly", "pace"), ("credit_budget_monthly", float("inf")),
     ("anthropic_betas", "context-management-2025-06-27"), ("anthropic_betas", ["a,b"]),
     ("anthropic_betas", ["x\nLITELLM_MASTER_KEY=sk"]), ("anthropic_betas", ["Upper"]), ("anthropic_betas", [1]),
+    # A token of only whitespace is an error, never a silent fall-back to the stored token.
+    ("github_token", "   "), ("github_token", "gho_x\n"), ("allow_remote", "maybe"), ("allow_insecure_http", None),
 ])
 def test_a_bad_value_is_named(name, value):
     errors = invalid(**{name: value})
     assert len(errors) == 1 and errors[0].startswith("litellm_copilot_" + name)
+
+
+@pytest.mark.parametrize("variables, named", [
+    # No token may travel in clear text unless asked for (the simulator).
+    ({"github_api_url": "http://127.0.0.1:18080", "api_base": "", "allow_insecure_http": False},
+     "Plain http for litellm_copilot_github_api_url"),
+    ({"github_api_url": "https://api.github.com", "api_base": "http://copilot.internal", "allow_insecure_http": "no"},
+     "Plain http for litellm_copilot_github_api_url or litellm_copilot_api_base"),
+    # LiteLLM serves plain HTTP: beyond loopback only with an explicit yes.
+    ({"listen_host": "0.0.0.0", "allow_remote": False}, "litellm_copilot_allow_remote: true"),
+    ({"listen_host": "", "allow_remote": "false"}, "litellm_copilot_allow_remote: true"),
+])
+def test_values_wrong_together_are_named(variables, named):
+    [error] = invalid(**variables)
+    assert named in error
+
+
+@pytest.mark.parametrize("variables", [
+    {"github_api_url": "http://127.0.0.1:18080", "api_base": "http://x", "allow_insecure_http": "yes"},
+    {"github_api_url": "https://api.github.com", "api_base": "", "allow_insecure_http": False},
+    {"listen_host": "0.0.0.0", "allow_remote": True}, {"listen_host": "::1", "allow_remote": False},
+    {"github_token": ""}, {"github_token": "gho_0upwQmFbMbl2HhFQ8qgPIfQU8M21Yg4B1AG9"},
+])
+def test_values_right_together_pass(variables):
+    assert invalid(**variables) == []
+
+
+def test_a_bad_value_is_named_once_not_again_with_its_partner():
+    """A listen address that is no address is named as such, not again as not being loopback."""
+    [error] = invalid(listen_host="127.0.0.1\nExecStartPre=+/bin/true", allow_remote=False)
+    assert error.startswith("litellm_copilot_listen_host must be an IP address")
 
 
 def test_pacing_needs_a_credit_seat():

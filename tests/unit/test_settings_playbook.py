@@ -147,9 +147,9 @@ def test_good_values_pass(checked, host):
     _, output = checked
     assert not fatal_lines(output, host), "\n".join(fatal_lines(output, host))
     counts = recap(output, host)
-    # every check ran and passed (the include and the four asserts; the remote one is also warned)
+    # every check ran and passed (the include and the one assert; the remote one is also warned)
     assert (counts["failed"], counts["unreachable"]) == (0, 0), counts
-    assert counts["ok"] == (6 if host == "remote" else 5), counts
+    assert counts["ok"] == (3 if host == "remote" else 2), counts
 
 
 def test_remote_listen_address_warns_about_plain_http(checked):

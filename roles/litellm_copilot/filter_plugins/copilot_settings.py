@@ -15,6 +15,7 @@ import ipaddress
 import re
 
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.parsing.convert_bool import boolean
 
 # fullmatch throughout: `$` would also match before a trailing newline.
 # Absolute, without whitespace, `%` (systemd specifiers), quotes, backslashes or `..` parts.
@@ -207,6 +208,58 @@ def _budget(name, value, pace=False):
     return ["%s must be a number of credits, 0 or more (0: no budget)%s" % (name, " or 'pace'" if pace else "")]
 
 
+def _yes_no(name, value):
+    try:
+        boolean(value, strict=True)
+    except TypeError:
+        return ["%s must be true or false" % name]
+    return []
+
+
+def _github_token(value):
+    # str(): a vaulted value is a str only once decrypted. Empty: the stored token stays.
+    token = str(value) if value is not None else ""
+    if token.strip() != token:
+        return ["litellm_copilot_github_token must have no surrounding whitespace "
+                "(a token of only whitespace is no token)"]
+    return []
+
+
+def _together(settings):
+    """The problems of variables only wrong together; each rule runs only when its variables
+    passed their own checks, so one bad value gets one message."""
+    errors = []
+
+    def _ok(*names):
+        checks = _checks()
+        return all(name in settings and not checks[name](settings[name]) for name in names)
+
+    # Pacing spreads the seat's remaining credits; an annual seat's quota counts requests instead.
+    if settings.get("litellm_copilot_credit_budget_daily") == "pace" \
+            and settings.get("litellm_copilot_billing", "credits") != "credits":
+        errors.append("litellm_copilot_credit_budget_daily 'pace' needs litellm_copilot_billing: credits")
+    # The GitHub token goes to the API URL, the Copilot token to the API base: plain http only when
+    # asked for (the Copilot simulator). The modules refuse it too, and an http endpoints.api from GitHub.
+    urls = ("litellm_copilot_github_api_url", "litellm_copilot_api_base")
+    if _ok("litellm_copilot_allow_insecure_http", *urls) \
+            and not boolean(settings["litellm_copilot_allow_insecure_http"]) \
+            and any(settings[url].lower().startswith("http://") for url in urls):
+        errors.append("Plain http for litellm_copilot_github_api_url or litellm_copilot_api_base: the tokens "
+                      "would travel in clear text. Use https, or set litellm_copilot_allow_insecure_http: true "
+                      "for a local test server only")
+    # LiteLLM serves plain HTTP: beyond loopback, the master key and every prompt cross the
+    # network in clear text, so that takes an explicit yes.
+    if _ok("litellm_copilot_allow_remote", "litellm_copilot_listen_host") \
+            and not boolean(settings["litellm_copilot_allow_remote"]) \
+            and not is_loopback(settings["litellm_copilot_listen_host"]):
+        errors.append("litellm_copilot_listen_host '%s' is not a loopback address: the proxy serves plain "
+                      "HTTP, so other machines would see the master key and every prompt in clear text. Set "
+                      "litellm_copilot_allow_remote: true to accept that (e.g. behind a TLS-terminating reverse "
+                      "proxy or on a trusted network), or listen on 127.0.0.1"
+                      % settings["litellm_copilot_listen_host"])
+    return errors
+
+
 def _checks(owned_environment=()):
     """{variable: its check}, each check returning the problems of a value as messages."""
     return {
@@ -221,6 +274,9 @@ def _checks(owned_environment=()):
         "litellm_copilot_master_key": lambda v: [] if v == "" or (_fits(_MASTER_KEY, v) and v != "sk-1234") else [
             "litellm_copilot_master_key must be 'sk-' and at least 32 letters, digits, _ or - "
             "(or empty, to generate one)"],
+        "litellm_copilot_github_token": _github_token,
+        "litellm_copilot_allow_insecure_http": lambda v: _yes_no("litellm_copilot_allow_insecure_http", v),
+        "litellm_copilot_allow_remote": lambda v: _yes_no("litellm_copilot_allow_remote", v),
         "litellm_copilot_github_api_url": lambda v: [] if _fits(_URL, v) else [
             "litellm_copilot_github_api_url must be an http(s) URL without spaces, quotes or %"],
         "litellm_copilot_api_base": lambda v: [] if v == "" or _fits(_URL, v) else [
@@ -288,11 +344,7 @@ def copilot_invalid_settings(settings, owned_environment=()):
         if name not in checks:
             raise AnsibleFilterError("copilot_invalid_settings has no check for %s" % name)
         errors.extend(checks[name](settings[name]))
-    # Pacing spreads the seat's remaining credits; an annual seat's quota counts requests instead.
-    if settings.get("litellm_copilot_credit_budget_daily") == "pace" \
-            and settings.get("litellm_copilot_billing", "credits") != "credits":
-        errors.append("litellm_copilot_credit_budget_daily 'pace' needs litellm_copilot_billing: credits")
-    return errors
+    return errors + _together(settings)
 
 
 def copilot_is_loopback(host):
