@@ -41,6 +41,14 @@ def on_host(container, *command, check=True):
                           capture_output=True, text=True).stdout.strip()
 
 
+def serving(container, service="litellm-copilot"):
+    """The proxy a lab host's hand-over supervisor serves with, as files/hand_over.py records it in
+    /run/<service>/serving: (generation, pid) as strings, or None while no proxy serves. A restart
+    and a hand-over both change it."""
+    fields = on_host(container, "cat", "/run/%s/serving" % service, check=False).split()
+    return tuple(fields) if len(fields) == 2 else None
+
+
 def answers(url, path="/health/liveliness", timeout=2):
     """Whether the proxy at url answers a health path with 200."""
     try:

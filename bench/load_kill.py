@@ -11,7 +11,7 @@ import statistics
 import sys
 import time
 
-from common import answers, on_host
+from common import answers, on_host, serving
 
 
 def alive(url):
@@ -31,7 +31,7 @@ def main():
         while not alive(args.proxy):
             time.sleep(0.5)
         # The proxy itself (hand_over.py records it), as a crash in LiteLLM would end it.
-        pid = on_host(args.container, "cat", "/run/%s/serving" % args.service).split()[1]
+        pid = serving(args.container, args.service)[1]
         on_host(args.container, "kill", "-9", pid)
         killed = time.monotonic()
         time.sleep(0.2)

@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 
-from common import add_proxy_arguments, answers, on_host
+from common import add_proxy_arguments, answers, on_host, serving
 from load import KINDS, burst
 
 DROP_IN_DIR = "/run/systemd/system/{service}.service.d"
@@ -43,12 +43,6 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 
 def alive(url):
     return answers(url, "/health/readiness", timeout=5)
-
-
-def serving_pid(container, service):
-    """The pid of the proxy the hand-over supervisor serves with ("<generation> <pid>"), or None."""
-    serving = on_host(container, "cat", "/run/%s/serving" % service, check=False).split()
-    return serving[1] if len(serving) == 2 else None
 
 
 def exec_start(container, service):
@@ -88,7 +82,7 @@ def profiled_run(args):
             sys.exit("the profiled proxy did not become ready in 300 s")
         time.sleep(0.5)
     send(args, args.warmup)
-    pid = serving_pid(args.container, args.service)
+    pid = serving(args.container, args.service)[1]
     on_host(args.container, "kill", "-USR1", pid)
     send(args, args.requests)
     time.sleep(1)  # callbacks that run after the answer's end

@@ -38,7 +38,7 @@ import tempfile
 import time
 import urllib.request
 
-from common import ENV, REPO, log, run  # noqa: E402  (bench/ is on sys.path)
+from common import ENV, REPO, log, run, serving  # noqa: E402  (bench/ is on sys.path)
 TOKEN = "gho_0upwQmFbMbl2HhFQ8qgPIfQU8M21Yg4B1AG9"  # the simulator's built-in account: not a secret
 SERVICE = "litellm-copilot"
 VENV = "/opt/litellm-copilot/venv"
@@ -171,10 +171,8 @@ def playbook(inventory, name, *args, hosts=()):
 
 
 def main_pids(names):
-    """Each host's serving proxy ("<generation> <pid>", files/hand_over.py): a restart and a
-    hand-over both change it."""
-    return {name: run(["podman", "exec", name, "cat", "/run/%s/serving" % SERVICE]).stdout.strip()
-            for name in names}
+    """Each host's serving proxy (common.serving): a restart and a hand-over both change it."""
+    return {name: serving(name, SERVICE) for name in names}
 
 
 def add_sim_model(sim_url, model_id):
