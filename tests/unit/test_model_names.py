@@ -102,8 +102,5 @@ def test_rpm_overrides(model_id, expected):
 
 
 def test_filters_are_registered():
-    # The names, rpm caps and quota fallback are worked out inside the builders; Jinja calls only these.
-    assert set(names.FilterModule().filters()) == {
-        "copilot_proxy_config", "copilot_meter_settings", "copilot_served_names", "copilot_client_models",
-        "copilot_client_configs",
-        "copilot_claude_settings"}
+    # The names, rpm caps and quota fallback are worked out once, in the plan; Jinja calls only these.
+    assert set(names.FilterModule().filters()) == {"copilot_plan", "copilot_client_configs", "copilot_claude_settings"}

@@ -181,6 +181,35 @@ def test_the_meter_settings_price_each_served_model_once():
     assert builder.copilot_meter_settings(discovery, "l", budget_daily=0, budget_monthly="0")["budgets"] == {}
 
 
+def plan(clients=None, **proxy):
+    """The plan for SEAT with the role's default variables, proxy settings overridden by ``proxy``."""
+    arguments = dict(headers=HEADERS, aliases={}, rpm=0, rpm_overrides={}, quota_fallback="auto",
+                     preferences=PREFERENCES, drop_params=True, keep_system_role=True, request_shaper=True,
+                     litellm_settings={}, litellm_settings_base={}, general_settings={})
+    arguments.update(proxy)
+    return builder.copilot_plan({"models": SEAT, "api_base": API_BASE}, host=HOST, ledger="/l", proxy=arguments,
+                                meter={"billing": "credits", "budget_daily": 5}, clients=clients)
+
+
+def test_the_plan_works_names_and_fallback_out_once_for_config_gate_meter_and_clients():
+    built = plan(clients={"preferences": PREFERENCES, "claude_code_small_fast_model": "fast"},
+                 aliases={"fast": "gpt-5-mini"})
+    config = built["config"]
+    assert config == build(aliases={"fast": "gpt-5-mini"}, credit_budgets=True)  # the budget's retry policy too
+    # the gate expects exactly the ids and every alias the config routes
+    assert built["served_names"] == sorted(set(IDS) | set(config["router_settings"]["model_group_alias"]))
+    assert "fast" in built["served_names"]
+    assert built["fallback"] == "gpt-5-mini" and {"*": ["gpt-5-mini"]} in config["router_settings"]["fallbacks"]
+    assert built["meter"]["budgets"] == {"day": 5.0}
+    assert built["clients"]["claude_code"]["small_fast"] == "fast"
+
+
+def test_the_plan_has_no_clients_without_a_developer_and_stops_on_an_unserved_choice():
+    assert plan()["clients"] is None
+    with pytest.raises(AnsibleFilterError, match=r"^The client models for dev-vm-1 \(gpt-9\) are not served"):
+        plan(clients={"preferences": PREFERENCES, "claude_code_model": "gpt-9"})
+
+
 def test_a_bad_quota_fallback_names_the_host():
     with pytest.raises(AnsibleFilterError,
                        match="^Bad litellm_copilot_quota_fallback on dev-vm-1: 'gpt-5' costs premium requests"):

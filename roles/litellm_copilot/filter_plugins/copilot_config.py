@@ -236,22 +236,55 @@ def _deployment(name, model, api_base, headers, rpm):
     return {"model_name": name, "litellm_params": params, "model_info": info}
 
 
-def copilot_proxy_config(discovery, host="", headers=None, aliases=None, rpm=0, rpm_overrides=None,
-                         quota_fallback="", preferences=None, drop_params=True, keep_system_role=True,
-                         request_shaper=True, litellm_settings=None, litellm_settings_base=None,
-                         general_settings=None, credit_budgets=False):
-    """The whole LiteLLM config for one host, as data.
+def copilot_plan(discovery, host="", ledger="", proxy=None, meter=None, clients=None):
+    """Everything the role deploys for one host, built once from what discovery returned: the one
+    place the served names, their aliases and the quota fallback are worked out.
+
+    ``proxy`` holds copilot_proxy_config's keyword arguments, ``meter`` copilot_meter_settings'
+    (``ledger`` its path) and ``clients`` copilot_client_models' (None: no developer's clients
+    on this host). Returns ``config`` (the LiteLLM config), ``served_names`` (what the proxy's
+    /v1/models must list), ``fallback`` (the quota fallback model, "" for none), ``meter`` (the
+    meter's settings) and ``clients`` (the client models, or None).
+    """
+    proxy = dict(proxy or {})
+    models = discovery["models"]
+    served_aliases = copilot_aliases(models, proxy.pop("aliases", None), host)
+    fallback = copilot_quota_fallback(models, proxy.pop("quota_fallback", ""),
+                                      (proxy.pop("preferences", None) or {}).get("background", []), host)
+    served = sorted(set(_ids(models)) | set(served_aliases))
+    meter_settings = copilot_meter_settings(discovery, ledger, **(meter or {}))
+    return {
+        "config": _proxy_config(discovery, served_aliases, fallback, credit_budgets=bool(meter_settings["budgets"]),
+                                **proxy),
+        "served_names": served,
+        "fallback": fallback,
+        "meter": meter_settings,
+        "clients": None if clients is None else _client_models(models, served, served_aliases, host, **clients),
+    }
+
+
+def copilot_proxy_config(discovery, host="", aliases=None, quota_fallback="", preferences=None, **settings):
+    """The whole LiteLLM config for one host, as data (copilot_plan's ``config``).
 
     ``discovery`` is what ``copilot_models_info`` returned (``models``, ``api_base``); the other
     arguments are the role variables of the same names (``preferences``:
-    litellm_copilot_model_preferences, whose background list the ``auto`` quota fallback follows).
-    ``litellm_settings_base`` and ``general_settings`` are the role's own settings (vars/main.yml),
-    under the user's. ``credit_budgets``: a daily or monthly credit budget is set.
+    litellm_copilot_model_preferences, whose background list the ``auto`` quota fallback follows),
+    and ``settings`` those of :func:`_proxy_config`.
     """
+    models = discovery["models"]
+    fallback = copilot_quota_fallback(models, quota_fallback, (preferences or {}).get("background", []), host)
+    return _proxy_config(discovery, copilot_aliases(models, aliases, host), fallback, **settings)
+
+
+def _proxy_config(discovery, served_aliases, fallback, headers=None, rpm=0, rpm_overrides=None,
+                  drop_params=True, keep_system_role=True, request_shaper=True, litellm_settings=None,
+                  litellm_settings_base=None, general_settings=None, credit_budgets=False):
+    """The LiteLLM config from the discovered models, their aliases and the quota fallback.
+    ``litellm_settings_base`` and ``general_settings`` are the role's own settings (vars/main.yml),
+    under the user's. ``credit_budgets``: a daily or monthly credit budget is set."""
     models = discovery["models"]
     by_id = dict((model["id"], model) for model in models)
     headers = headers or {}
-    served_aliases = copilot_aliases(models, aliases, host)
     patterns = claude_dated_patterns(models)
     caps = dict((model_id, copilot_rpm(model_id, rpm, rpm_overrides)) for model_id in by_id)
 
@@ -267,7 +300,6 @@ def copilot_proxy_config(discovery, host="", headers=None, aliases=None, rpm=0, 
     if any(cap > 0 for cap in caps.values()):
         # LiteLLM enforces a deployment's rpm only with its pre-call checks on.
         router["enable_pre_call_checks"] = True
-    fallback = copilot_quota_fallback(models, quota_fallback, (preferences or {}).get("background", []), host)
     fallbacks = copilot_quota_fallbacks(models, fallback, served_aliases, patterns)
     if fallbacks:
         router["fallbacks"] = fallbacks
@@ -338,15 +370,18 @@ def copilot_meter_settings(discovery, ledger, billing="credits", rates=None, bud
 # The clients
 # ---------------------------------------------------------------------------------------------
 
-def copilot_client_models(models, host="", aliases=None, preferences=None, background_non_premium=True,
-                          claude_code_model="", claude_code_small_fast_model=""):
-    """The models the clients use: Claude-Code-Router's ``routes`` and Claude Code's ``main`` and
-    ``small_fast``.
+def copilot_client_models(models, host="", aliases=None, **choices):
+    """The models the clients use (copilot_plan's ``clients``): Claude-Code-Router's ``routes``
+    and Claude Code's ``main`` and ``small_fast``; ``choices`` as :func:`_client_models` takes them."""
+    served_aliases = copilot_aliases(models, aliases, host)
+    return _client_models(models, sorted(set(_ids(models)) | set(served_aliases)), served_aliases, host, **choices)
 
-    Each route takes the first served model matching its preferences; background work prefers
+
+def _client_models(models, served, served_aliases, host="", preferences=None, background_non_premium=True,
+                   claude_code_model="", claude_code_small_fast_model=""):
+    """Each route takes the first served model matching its preferences; background work prefers
     models that cost no premium requests. A choice the proxy does not serve is an error naming
-    it and the host.
-    """
+    it and the host."""
     preferences = preferences or {}
     routes = dict((route, copilot_pick(models, preferences.get(route, []),
                                        route == "background" and background_non_premium))
@@ -356,7 +391,6 @@ def copilot_client_models(models, host="", aliases=None, preferences=None, backg
     claude_code = {"main": claude_code_model or routes["default"],
                    "small_fast": claude_code_small_fast_model or routes["background"],
                    "opus": routes["think"]}
-    served = copilot_served_names(models, aliases, host)
     chosen = list(routes.items()) + [(use, claude_code[use]) for use in ("main", "small_fast")]
     unserved = [name or "nothing matches for %s" % use for use, name in chosen if name not in served]
     if unserved:
@@ -365,7 +399,7 @@ def copilot_client_models(models, host="", aliases=None, preferences=None, backg
             "litellm_copilot_claude_code_small_fast_model and litellm_copilot_model_preferences); served: %s."
             % (host, ", ".join(unserved), ", ".join(served)))
     return {"routes": routes, "claude_code": claude_code,
-            "claude_code_limits": _claude_code_limits(models, copilot_aliases(models, aliases, host), claude_code)}
+            "claude_code_limits": _claude_code_limits(models, served_aliases, claude_code)}
 
 
 def _claude_code_limits(models, aliases, claude_code):
@@ -489,10 +523,7 @@ class FilterModule:
 
     def filters(self):
         return {
-            "copilot_proxy_config": copilot_proxy_config,
-            "copilot_meter_settings": copilot_meter_settings,
-            "copilot_served_names": copilot_served_names,
-            "copilot_client_models": copilot_client_models,
+            "copilot_plan": copilot_plan,
             "copilot_client_configs": copilot_client_configs,
             "copilot_claude_settings": copilot_claude_settings,
         }
