@@ -72,3 +72,8 @@ def test_a_venv_record_the_role_did_not_write_counts_as_none(record, expected):
 def test_a_missing_marker_is_no_record():
     assert platform.copilot_venv_records([], MARKERS) == {"live": {"lock": "", "name": ""}, "good": {"lock": "", "name": ""}}
     assert platform.copilot_venv_records(None, MARKERS)["good"] == {"lock": "", "name": ""}
+
+
+def test_a_marker_of_several_lines_is_no_record():
+    lines = ["%s:%s 1.108.7-841ee2e96b1f" % (MARKERS["live"], SHA), "%s:%s other" % (MARKERS["live"], SHA)]
+    assert platform.copilot_venv_records(lines, MARKERS)["live"] == {"lock": "", "name": ""}

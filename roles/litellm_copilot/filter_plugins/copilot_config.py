@@ -122,7 +122,11 @@ def claude_dated_patterns(models):
 
 def copilot_served_names(models, user_aliases=None, host=""):
     """Sorted names ``/v1/models`` lists: the discovered ids and every alias."""
-    return sorted(set(_ids(models)) | set(copilot_aliases(models, user_aliases, host)))
+    return _served(models, copilot_aliases(models, user_aliases, host))
+
+
+def _served(models, served_aliases):
+    return sorted(set(_ids(models)) | set(served_aliases))
 
 
 def copilot_pick(models, preferences, non_premium=False):
@@ -251,7 +255,7 @@ def copilot_plan(discovery, host="", ledger="", proxy=None, meter=None, clients=
     served_aliases = copilot_aliases(models, proxy.pop("aliases", None), host)
     fallback = copilot_quota_fallback(models, proxy.pop("quota_fallback", ""),
                                       (proxy.pop("preferences", None) or {}).get("background", []), host)
-    served = sorted(set(_ids(models)) | set(served_aliases))
+    served = _served(models, served_aliases)
     meter_settings = copilot_meter_settings(discovery, ledger, **(meter or {}))
     return {
         "config": _proxy_config(discovery, served_aliases, fallback, credit_budgets=bool(meter_settings["budgets"]),
@@ -374,7 +378,7 @@ def copilot_client_models(models, host="", aliases=None, **choices):
     """The models the clients use (copilot_plan's ``clients``): Claude-Code-Router's ``routes``
     and Claude Code's ``main`` and ``small_fast``; ``choices`` as :func:`_client_models` takes them."""
     served_aliases = copilot_aliases(models, aliases, host)
-    return _client_models(models, sorted(set(_ids(models)) | set(served_aliases)), served_aliases, host, **choices)
+    return _client_models(models, _served(models, served_aliases), served_aliases, host, **choices)
 
 
 def _client_models(models, served, served_aliases, host="", preferences=None, background_non_premium=True,

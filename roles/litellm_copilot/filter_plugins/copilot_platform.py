@@ -61,12 +61,13 @@ def copilot_venv_record(text):
 def copilot_venv_records(lines, markers):
     """The records of the venvs ``markers`` names ({role: marker file path}) from what
     ``grep --with-filename '' FILE...`` printed ("<path>:<record>" lines; a missing file prints
-    nothing): {role: record}, NO_RECORD for a file that is missing or holds no record."""
+    nothing): {role: record}, NO_RECORD for a file that is missing or holds no record (a record
+    is one line)."""
     found = {}
     for line in lines if isinstance(lines, list) else []:
         path, sep, text = str(line).rpartition(":")
         if sep:
-            found.setdefault(path, text)
+            found[path] = None if path in found else text
     return {role: copilot_venv_record(found[path]) if path in found else dict(NO_RECORD)
             for role, path in markers.items()}
 

@@ -225,14 +225,14 @@ def _github_token(value):
     return []
 
 
-def _together(settings):
+def _together(settings, failed):
     """The problems of variables only wrong together; each rule runs only when its variables
-    passed their own checks, so one bad value gets one message."""
+    are set and passed their own checks (``failed`` names those that did not), so one bad value
+    gets one message."""
     errors = []
 
     def _ok(*names):
-        checks = _checks()
-        return all(name in settings and not checks[name](settings[name]) for name in names)
+        return all(name in settings and name not in failed for name in names)
 
     # Pacing spreads the seat's remaining credits; an annual seat's quota counts requests instead.
     if settings.get("litellm_copilot_credit_budget_daily") == "pace" \
@@ -339,12 +339,15 @@ def copilot_invalid_settings(settings, owned_environment=()):
     if not isinstance(settings, dict):
         raise AnsibleFilterError("copilot_invalid_settings expects a mapping of variables")
     checks = _checks(owned_environment)
-    errors = []
+    errors, failed = [], set()
     for name in sorted(settings):
         if name not in checks:
             raise AnsibleFilterError("copilot_invalid_settings has no check for %s" % name)
-        errors.extend(checks[name](settings[name]))
-    return errors + _together(settings)
+        problems = checks[name](settings[name])
+        if problems:
+            errors.extend(problems)
+            failed.add(name)
+    return errors + _together(settings, failed)
 
 
 def copilot_is_loopback(host):
