@@ -60,6 +60,12 @@ def changed_count(output):
     return sum(int(n) for n in re.findall(r"\bchanged=(\d+)", output))
 
 
+def tasks_per_host(output):
+    """The tasks each host ran (ok=, which counts the changed ones too), averaged over the PLAY RECAP lines."""
+    counts = [int(n) for n in re.findall(r"\bok=(\d+)", output)]
+    return sum(counts) / max(len(counts), 1)
+
+
 @contextlib.contextmanager
 def simulator(port):
     process = subprocess.Popen([sys.executable, "-m", "copilot_sim", "--port", str(port), "--quiet"],
@@ -154,7 +160,7 @@ def controller_cpu_seconds():
 
 
 def playbook(inventory, name, *args, hosts=()):
-    """(seconds, changed tasks, CPU seconds spent by the controller and the hosts) of one run."""
+    """(seconds, changed tasks, CPU seconds spent by the controller and the hosts, tasks per host) of one run."""
     # Found before counting starts: the podman calls that find them cost controller CPU too.
     cpu_files = [cgroup_cpu_file(host) for host in hosts]
 
@@ -167,7 +173,7 @@ def playbook(inventory, name, *args, hosts=()):
         sys.stderr.write(result.stdout[-6000:] + result.stderr[-3000:])
         raise SystemExit("%s failed (rc %d)" % (name, result.returncode))
     cpu = cpu_seconds() - cpu_before
-    return seconds, changed_count(result.stdout), cpu
+    return seconds, changed_count(result.stdout), cpu, tasks_per_host(result.stdout)
 
 
 def main_pids(names):
@@ -200,16 +206,16 @@ def after_cold(inventory, names, sim_url, index):
     """The steps after a cold rollout: a no-change re-run, then refresh-models without and with a new model."""
     count = len(names)
     steps = []
-    seconds, changed, cpu = playbook(inventory, "site.yml", hosts=names)
+    seconds, changed, cpu, _ = playbook(inventory, "site.yml", hosts=names)
     steps.append(("no-change re-run", seconds, cpu, "changed=%d" % changed))
     before = main_pids(names)
-    seconds, changed, cpu = playbook(inventory, "playbooks/refresh-models.yml", hosts=names)
+    seconds, changed, cpu, _ = playbook(inventory, "playbooks/refresh-models.yml", hosts=names)
     restarted = sum(before[n] != pid for n, pid in main_pids(names).items())
     steps.append(("refresh-models, no upstream change", seconds, cpu,
                   "changed=%d, restarted %d/%d" % (changed, restarted, count)))
     add_sim_model(sim_url, "bench-model-%d" % index)
     before = main_pids(names)
-    seconds, changed, cpu = playbook(inventory, "playbooks/refresh-models.yml", hosts=names)
+    seconds, changed, cpu, _ = playbook(inventory, "playbooks/refresh-models.yml", hosts=names)
     restarted = sum(before[n] != pid for n, pid in main_pids(names).items())
     steps.append(("refresh-models, one new model", seconds, cpu, "restarted %d/%d" % (restarted, count)))
     return steps
@@ -239,11 +245,11 @@ def bench_rollout(args):
                     if args.no_packed_venv:
                         wheelhouses_only(extra["litellm_copilot_wheelhouse_cache_dir"])
                     inventory = write_inventory(work, names, sim_url, args.port_base, extra, ssh_base(args))
-                    seconds, _, cpu = playbook(inventory, "site.yml", hosts=names)
+                    seconds, _, cpu, tasks = playbook(inventory, "site.yml", hosts=names)
                     cache = " (empty controller cache)" if args.cold_cache else (
                         " (no packed venv in the controller cache)" if args.no_packed_venv else "")
                     built = ", every host installs" if args.venv_build == "host" else ""
-                    steps = [("cold rollout" + cache + built, seconds, cpu, "")]
+                    steps = [("cold rollout" + cache + built, seconds, cpu, "%.0f tasks per host" % tasks)]
                     if not args.cold_only:
                         steps += after_cold(inventory, names, sim_url, index)
                     for scenario, seconds, cpu, note in steps:
@@ -341,7 +347,7 @@ def bench_methods(args):
                 with tempfile.TemporaryDirectory(prefix="bench-") as work, lab_hosts(args.prefix, 1, ssh_base(args)) as names:
                     extra = index_settings(names[0]) if method == "index" else {}
                     inventory = write_inventory(work, names, sim_url, args.port_base, extra, ssh_base(args))
-                    seconds, _, _ = playbook(inventory, "site.yml")
+                    seconds, _, _, _ = playbook(inventory, "site.yml")
                     log("run %d/%d: %s %.1f s" % (index + 1, args.runs, method, seconds))
                     samples[method].append(seconds)
     lines = list(HEADER)
