@@ -190,7 +190,7 @@ def test_host_unpacks_the_venv_the_controller_built_without_installing(serving, 
     assert task_results(output, "Build the virtualenv once per platform on the controller") == [
         "changed: [%s -> localhost] => (item=%s)" % (HOST, packs[0][:-len(".tar.gz")])]
     assert task_results(output, "Unpack the virtualenv") == ["changed: [%s]" % HOST]
-    for task in ("Create the virtualenv", "Put uv into the virtualenv", "Install the locked LiteLLM into the virtualenv"):
+    for task in ("Put uv into the virtualenv", "Install the locked LiteLLM into the virtualenv"):
         assert task_results(output, task) == ["skipping: [%s]" % HOST], task
     assert on_host("cat", next_venv + "/.requirements.lock.sha256").strip() == "%s %s" % (LOCK_SHA, Path(next_venv).name)
     assert on_host(next_venv + "/bin/python", "-c", "import litellm, sys; print(sys.prefix)").strip() == next_venv

@@ -1,8 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: litellm-copilot maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The platform a target reported, the names of what the controller builds for it, and the
-records of the venvs on a host.
+"""The platform a target reported, and the names of what the controller builds for it.
 
 The wheels a venv needs depend on the target's Python, glibc and architecture, and a built venv
 runs only at the path it was built at, so the names of the wheelhouse and of the packed venv in
@@ -40,38 +39,6 @@ def copilot_platform(report, venv, version, lock_sha, cache_dir):
                        tar=posixpath.join(cache_dir, pack + ".tar.gz")),
     )
 
-# A venv's record, written into it when its install completed: "<lock sha256> <venv name>". The
-# file is on the host, so its word names a path only when it is a plain name under the venvs
-# directory (no slash, no leading dot).
-_LOCK_SHA = re.compile(r"[0-9a-f]{64}")
-_VENV_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
-NO_RECORD = {"lock": "", "name": ""}
-
-
-def copilot_venv_record(text):
-    """One venv record as {"lock": sha256, "name": venv name}; each "" when absent or not one."""
-    fields = text.split() if isinstance(text, str) else []
-    if len(fields) > 2:
-        return dict(NO_RECORD)
-    lock = fields[0] if fields and _LOCK_SHA.fullmatch(fields[0]) else ""
-    name = fields[1] if len(fields) == 2 and _VENV_NAME.fullmatch(fields[1]) else ""
-    return {"lock": lock, "name": name}
-
-
-def copilot_venv_records(lines, markers):
-    """The records of the venvs ``markers`` names ({role: marker file path}) from what
-    ``grep --with-filename '' FILE...`` printed ("<path>:<record>" lines; a missing file prints
-    nothing): {role: record}, NO_RECORD for a file that is missing or holds no record (a record
-    is one line)."""
-    found = {}
-    for line in lines if isinstance(lines, list) else []:
-        path, sep, text = str(line).rpartition(":")
-        if sep:
-            found[path] = None if path in found else text
-    return {role: copilot_venv_record(found[path]) if path in found else dict(NO_RECORD)
-            for role, path in markers.items()}
-
-
 class FilterModule(object):
     def filters(self):
-        return {"copilot_platform": copilot_platform, "copilot_venv_records": copilot_venv_records}
+        return {"copilot_platform": copilot_platform}
