@@ -12,23 +12,16 @@ import time
 import urllib.request
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
+# The lab-host helpers the integration tests use too (tests/labkit.py).
+sys.path.insert(0, str(REPO / "tests"))
+import labkit  # noqa: E402
 
 
 def log(message):
     print("==> " + message, file=sys.stderr, flush=True)
 
 
-def environment():
-    """The environment scripts/lib.sh sets up: the project's venv first on PATH, its Ansible and podman config."""
-    env = dict(os.environ)
-    env["PATH"] = "%s:%s" % (REPO / ".venv" / "bin", env.get("PATH", ""))
-    env["ANSIBLE_CONFIG"] = str(REPO / "ansible.cfg")
-    env["CONTAINERS_CONF"] = str(REPO / "tests" / "lab" / "containers.conf")
-    env["ANSIBLE_NOCOLOR"] = "1"
-    return env
-
-
-ENV = environment()
+ENV = labkit.environment()
 
 
 def run(argv, check=True, **kwargs):
@@ -37,16 +30,10 @@ def run(argv, check=True, **kwargs):
 
 def on_host(container, *command, check=True):
     """A command's stdout on a lab host (podman exec), stripped."""
-    return subprocess.run(["podman", "exec", container, *command], check=check,
-                          capture_output=True, text=True).stdout.strip()
+    return labkit.podman_exec(container, *command, check=check).stdout.strip()
 
 
-def serving(container, service="litellm-copilot"):
-    """The proxy a lab host's hand-over supervisor serves with, as files/hand_over.py records it in
-    /run/<service>/serving: (generation, pid) as strings, or None while no proxy serves. A restart
-    and a hand-over both change it."""
-    fields = on_host(container, "cat", "/run/%s/serving" % service, check=False).split()
-    return tuple(fields) if len(fields) == 2 else None
+serving = labkit.serving
 
 
 def answers(url, path="/health/liveliness", timeout=2):

@@ -8,6 +8,7 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
+import labkit
 from constants import REPO, SERVICE
 
 HOST = os.environ.get("LAB_HOST", "")
@@ -18,10 +19,7 @@ BIN = Path(sys.executable).parent
 def on_host(*command, user=None, check=True, timeout=300, input_text=None):
     """Runs a command on the lab host (as `user` when given, with `input_text` on its standard
     input when given); returns the finished process."""
-    podman = ["podman", "exec"] + (["-i"] if input_text is not None else []) \
-        + (["--user", user, "--workdir", "/home/" + user] if user else [])
-    return subprocess.run(podman + [HOST, *command], check=check, capture_output=True, text=True,
-                          timeout=timeout, input=input_text)
+    return labkit.podman_exec(HOST, *command, user=user, check=check, timeout=timeout, input_text=input_text)
 
 
 def host_output(*command, check=True):
@@ -32,20 +30,19 @@ def host_output(*command, check=True):
 def service_pid():
     """The process id of the proxy's service on the lab host, its hand-over supervisor (0 while it
     is not running): a restart changes it, a hand-over does not."""
-    return int(host_output("systemctl", "show", "--property", "MainPID", "--value", SERVICE))
+    return labkit.main_pid(HOST, SERVICE)
 
 
 def proxy_pid():
-    """The process id of the proxy that takes new connections on the lab host (0 while none does),
-    as the service's supervisor records it: a restart and a hand-over both change it."""
-    serving = on_host("cat", "/run/%s/serving" % SERVICE, check=False).stdout.split()
-    return int(serving[1]) if len(serving) == 2 and serving[1].isdigit() else 0
+    """The process id of the proxy that takes new connections on the lab host (0 while none does):
+    a restart and a hand-over both change it."""
+    serving = labkit.serving(HOST, SERVICE)
+    return int(serving[1]) if serving else 0
 
 
 def ansible_env(**extra):
     """The environment for ansible-* commands: the repo's ansible.cfg, no colour."""
-    return dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-                ANSIBLE_FORCE_COLOR="0", **extra)
+    return labkit.environment(**extra)
 
 
 def run_playbook(playbook, *extra_vars, options=(), inventory=None, verbose=False, timeout=900, env=None):

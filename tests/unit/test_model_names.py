@@ -103,4 +103,4 @@ def test_rpm_overrides(model_id, expected):
 
 def test_filters_are_registered():
     # The names, rpm caps and quota fallback are worked out once, in the plan; Jinja calls only these.
-    assert set(names.FilterModule().filters()) == {"copilot_plan", "copilot_client_configs", "copilot_claude_settings"}
+    assert set(names.FilterModule().filters()) == {"copilot_plan_settings", "copilot_host_plan", "copilot_client_configs"}

@@ -210,6 +210,29 @@ def test_the_plan_has_no_clients_without_a_developer_and_stops_on_an_unserved_ch
         plan(clients={"preferences": PREFERENCES, "claude_code_model": "gpt-9"})
 
 
+def test_the_role_plans_from_its_variables_by_name():
+    """configure.yml's call: the role's defaults looked up by copilot_plan_settings' names (every
+    one a role default), flags as Ansible passes them, give the plan of the same arguments."""
+    defaults = yaml.safe_load((PLUGIN.parents[1] / "defaults" / "main.yml").read_text())
+    names = builder.copilot_plan_settings("litellm_copilot_")
+    assert set(names) <= set(defaults)
+    settings = {name: defaults[name] for name in names}
+    settings.update(litellm_copilot_client_user="dev", litellm_copilot_drop_params="yes",
+                    litellm_copilot_credit_budget_daily=5, litellm_copilot_model_aliases={"fast": "gpt-5-mini"})
+    built = builder.copilot_host_plan(settings, {"models": SEAT, "api_base": API_BASE}, host=HOST, ledger="/l",
+                                      headers=HEADERS, litellm_settings_base={}, general_settings={})
+    expected = plan(clients={"preferences": defaults["litellm_copilot_model_preferences"],
+                             "background_non_premium": defaults["litellm_copilot_background_non_premium"],
+                             "claude_code_model": defaults["litellm_copilot_claude_code_model"],
+                             "claude_code_small_fast_model": defaults["litellm_copilot_claude_code_small_fast_model"]},
+                    aliases={"fast": "gpt-5-mini"}, preferences=defaults["litellm_copilot_model_preferences"],
+                    rpm=defaults["litellm_copilot_rpm"], quota_fallback=defaults["litellm_copilot_quota_fallback"])
+    assert built["config"] == expected["config"] and built["clients"] == expected["clients"]
+    assert built["meter"]["budgets"] == {"day": 5.0}
+    settings["litellm_copilot_client_user"] = ""
+    assert builder.copilot_host_plan(settings, {"models": SEAT, "api_base": API_BASE}, host=HOST)["clients"] is None
+
+
 def test_a_bad_quota_fallback_names_the_host():
     with pytest.raises(AnsibleFilterError,
                        match="^Bad litellm_copilot_quota_fallback on dev-vm-1: 'gpt-5' costs premium requests"):
@@ -344,11 +367,3 @@ def test_claude_code_router_key_is_derived_from_the_master_key():
     assert re.fullmatch(r"sk-ccr-[0-9a-f]{48}", key)
     assert key == builder.ccr_client_key("sk-master-1") != builder.ccr_client_key("sk-master-2")
     assert "master" not in key
-
-
-def test_claude_settings_keep_the_developers_own_settings_and_env_keys():
-    old = {"theme": "dark", "env": {"EDITOR": "vim", "ANTHROPIC_BASE_URL": "http://old"}}
-    merged = builder.copilot_claude_settings(old, {"ANTHROPIC_BASE_URL": "http://127.0.0.1:4000"})
-    assert merged == {"theme": "dark", "env": {"EDITOR": "vim", "ANTHROPIC_BASE_URL": "http://127.0.0.1:4000"}}
-    assert old["env"]["ANTHROPIC_BASE_URL"] == "http://old"  # the input is not changed in place
-    assert builder.copilot_claude_settings({}, {"A": "1"}) == {"env": {"A": "1"}}

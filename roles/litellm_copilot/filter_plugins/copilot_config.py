@@ -21,6 +21,7 @@ import hmac
 import re
 
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.parsing.convert_bool import boolean
 
 # claude-<family>-<version> (current naming) or claude-<version>-<family> (Claude 3.x naming).
 _CLAUDE_NEW = re.compile(r"^claude-(?P<family>[a-z]+)-(?P<version>\d+(?:\.\d+)*)$")
@@ -265,6 +266,53 @@ def copilot_plan(discovery, host="", ledger="", proxy=None, meter=None, clients=
         "meter": meter_settings,
         "clients": None if clients is None else _client_models(models, served, served_aliases, host, **clients),
     }
+
+
+# The role variables the plan reads, each with the part of copilot_plan it goes to and its
+# keyword there; the task looks them up by this list, so the two never drift apart.
+PLAN_SETTINGS = {
+    "litellm_copilot_model_aliases": ("proxy", "aliases"),
+    "litellm_copilot_rpm": ("proxy", "rpm"),
+    "litellm_copilot_rpm_overrides": ("proxy", "rpm_overrides"),
+    "litellm_copilot_quota_fallback": ("proxy", "quota_fallback"),
+    "litellm_copilot_model_preferences": ("proxy", "preferences"),
+    "litellm_copilot_drop_params": ("proxy", "drop_params"),
+    "litellm_copilot_keep_system_role": ("proxy", "keep_system_role"),
+    "litellm_copilot_request_shaper": ("proxy", "request_shaper"),
+    "litellm_copilot_litellm_settings": ("proxy", "litellm_settings"),
+    "litellm_copilot_billing": ("meter", "billing"),
+    "litellm_copilot_credit_rates": ("meter", "rates"),
+    "litellm_copilot_credit_budget_daily": ("meter", "budget_daily"),
+    "litellm_copilot_credit_budget_monthly": ("meter", "budget_monthly"),
+    "litellm_copilot_client_user": ("clients", None),
+    "litellm_copilot_background_non_premium": ("clients", "background_non_premium"),
+    "litellm_copilot_claude_code_model": ("clients", "claude_code_model"),
+    "litellm_copilot_claude_code_small_fast_model": ("clients", "claude_code_small_fast_model"),
+}
+_PLAN_FLAGS = {"drop_params", "keep_system_role", "request_shaper", "background_non_premium"}
+
+
+def copilot_plan_settings(prefix):
+    """The names of the role variables copilot_host_plan reads (each starts with ``prefix``)."""
+    names = sorted(PLAN_SETTINGS)
+    if not all(name.startswith(prefix) for name in names):
+        raise AnsibleFilterError("copilot_plan_settings: not every variable starts with %r" % prefix)
+    return names
+
+
+def copilot_host_plan(settings, discovery, host="", ledger="", **internal):
+    """copilot_plan for one host from the role variables by name (``settings``, looked up by
+    copilot_plan_settings' list) and the role's internal values (``internal``: headers,
+    litellm_settings_base, general_settings, which go to the proxy config)."""
+    parts = {"proxy": dict(internal), "meter": {}, "clients": {}}
+    for name, (part, keyword) in PLAN_SETTINGS.items():
+        if keyword is not None:
+            value = settings[name]
+            parts[part][keyword] = boolean(value, strict=False) if keyword in _PLAN_FLAGS else value
+    parts["clients"]["preferences"] = settings["litellm_copilot_model_preferences"]
+    clients = parts["clients"] if settings["litellm_copilot_client_user"] else None
+    return copilot_plan(discovery, host=host, ledger=ledger, proxy=parts["proxy"], meter=parts["meter"],
+                        clients=clients)
 
 
 def copilot_proxy_config(discovery, host="", aliases=None, quota_fallback="", preferences=None, **settings):
@@ -514,20 +562,12 @@ def _ccr3_config(routes, models, url, master_key, provider, port):
     }
 
 
-def copilot_claude_settings(settings, env):
-    """The developer's Claude Code settings with the proxy's ``env`` keys set; every other
-    setting, and every other env key, stays as the developer has it."""
-    merged = dict(settings or {})
-    merged["env"] = dict(merged.get("env") or {}, **env)
-    return merged
-
-
 class FilterModule:
     """The proxy config and the client configs of the Copilot gateway, and the names they serve."""
 
     def filters(self):
         return {
-            "copilot_plan": copilot_plan,
+            "copilot_plan_settings": copilot_plan_settings,
+            "copilot_host_plan": copilot_host_plan,
             "copilot_client_configs": copilot_client_configs,
-            "copilot_claude_settings": copilot_claude_settings,
         }

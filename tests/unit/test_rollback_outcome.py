@@ -1,0 +1,41 @@
+"""filter_plugins/copilot_rollback.py: what the rollback did, read from its tasks' results as
+Ansible registers them (a loop's results, the venv module's result, the health probe's)."""
+import importlib.util
+import pathlib
+
+PLUGIN = (pathlib.Path(__file__).resolve().parents[2]
+          / "roles" / "litellm_copilot" / "filter_plugins" / "copilot_rollback.py")
+_spec = importlib.util.spec_from_file_location("copilot_rollback", PLUGIN)
+rollback = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(rollback)
+
+SOCKET = "/etc/systemd/system/litellm-copilot.socket"
+
+
+def files(*changed_live):
+    """A restore loop's result: the files in ``changed_live`` were put back, the config was unchanged."""
+    results = [{"changed": True, "item": {"live": live}} for live in changed_live]
+    results.append({"changed": False, "item": {"live": "/etc/litellm-copilot/config.yaml"}})
+    return {"changed": bool(changed_live), "results": results}
+
+
+SKIPPED = {"skipped": True, "changed": False, "results": []}
+
+
+def test_the_socket_unit_put_back_takes_the_stop_first_restart():
+    assert rollback.copilot_rolled_back(files(SOCKET), {"changed": False}, SOCKET) == {"any": True, "socket": True}
+    assert rollback.copilot_rolled_back(files("/etc/litellm-copilot/litellm.env"), {"changed": False}, SOCKET) == {
+        "any": True, "socket": False}
+    assert rollback.copilot_rolled_back(SKIPPED, {"changed": True, "restored": "v1"}, SOCKET) == {
+        "any": True, "socket": False}
+    assert rollback.copilot_rolled_back(files(), {"changed": False}, SOCKET) == {"any": False, "socket": False}
+
+
+def test_each_outcome_in_one_sentence():
+    outcome = rollback.copilot_rollback_outcome
+    assert outcome(SKIPPED, {"changed": False, "restored": ""}, None) == rollback.OUTCOMES["none"]
+    assert outcome(files(), {"changed": False, "restored": "v1"}, None) == rollback.OUTCOMES["unchanged"]
+    assert outcome(files(SOCKET), {"changed": False}, {"liveliness": 200}) == rollback.OUTCOMES["healthy"]
+    unhealthy = outcome(files(SOCKET), {"changed": True}, {"liveliness": 0, "msg": "the proxy exited while starting"})
+    assert unhealthy.startswith("Rolled back") and unhealthy.endswith("(the proxy exited while starting).")
+    assert outcome(files(SOCKET), {}, {"skipped": True}).endswith("(no answer).")
