@@ -17,8 +17,9 @@ description:
     followed (dotfiles), but the settings' directory must be the developer's own and writable, and the settings
     a regular file the developer can read and write - anything else (a link to a system directory, to another
     user's or a root-only file) fails, naming the path and the account, and nothing is written.
-  - Creates the directory (mode C(0700)) and the file (mode C(0600)) when they are missing. The file is written
-    whole, through a temporary file beside it, only when a value changed.
+  - Makes the directory mode C(0700) and the file mode C(0600), creating them when they are missing: the file
+    carries the proxy's key. The file is written whole, through a temporary file beside it, only when a value
+    changed.
 author:
   - litellm-copilot maintainers
 attributes:
@@ -79,17 +80,23 @@ def account():
 
 
 def require_own_directory(module, path):
-    """Creates ``path`` (0700) when missing; fails unless it is a directory this account owns and can write."""
+    """Makes ``path`` a 0700 directory (created when missing); fails unless it is a directory this
+    account owns and can write. Returns whether it changed."""
     try:
         info = os.stat(path)
     except FileNotFoundError:
         if not module.check_mode:
             os.mkdir(path, 0o700)
-        return
+        return True
     if not (stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and os.access(path, os.W_OK)):
         module.fail_json(msg='%s is not a directory that \'%s\' owns and can write (a link to another user\'s or a '
                              'system directory?). The role writes the developer\'s files only as \'%s\'; %s.'
                              % (path, account(), account(), ASIDE % 'directory'))
+    if stat.S_IMODE(info.st_mode) == 0o700:
+        return False
+    if not module.check_mode:
+        os.chmod(path, 0o700)
+    return True
 
 
 def read_settings(module, path):
@@ -135,7 +142,7 @@ def main():
     )
     path, env = module.params['path'], module.params['env']
     try:
-        require_own_directory(module, os.path.dirname(path))
+        directory_changed = require_own_directory(module, os.path.dirname(path))
         missing = not os.path.exists(path)
         settings = read_settings(module, path)
         current = settings.get('env') if isinstance(settings.get('env'), dict) else {}
@@ -150,7 +157,7 @@ def main():
                 os.chmod(os.path.realpath(path), 0o600)
     except OSError as exc:
         module.fail_json(msg='%s: %s' % (exc.filename or path, exc.strerror or exc))
-    module.exit_json(changed=bool(updated or missing or exposed), updated=updated)
+    module.exit_json(changed=bool(updated or missing or exposed or directory_changed), updated=updated)
 
 
 if __name__ == '__main__':

@@ -42,12 +42,16 @@ def test_the_developers_own_settings_stay_and_a_second_run_changes_nothing(tmp_p
     assert not failed and not result["changed"] and result["updated"] == []
 
 
-def test_a_readable_file_that_changes_nothing_still_becomes_the_developers_alone(tmp_path, run):
-    path = tmp_path / "settings.json"
+def test_a_readable_file_and_directory_that_change_nothing_still_become_the_developers_alone(tmp_path, run):
+    directory = tmp_path / ".claude"
+    directory.mkdir(mode=0o755)
+    path = directory / "settings.json"
     path.write_text(json.dumps({"env": ENV}))
     path.chmod(0o644)
     result, _, _ = run(path)
     assert result["changed"] and oct(os.stat(path).st_mode & 0o777) == "0o600"
+    assert oct(os.stat(directory).st_mode & 0o777) == "0o700"
+    assert not run(path)[0]["changed"]
 
 
 def test_a_linked_settings_file_stays_linked(tmp_path, run):

@@ -180,7 +180,7 @@ def test_wheel_download_evaluates_markers_for_the_target_python(tmp_path):
     """async-timeout is locked for python_full_version < 3.11.3 only: a 3.11.2 host needs it, a
     3.11.9 host does not, whatever Python the controller runs. Checked with pip's own marker code
     and the marker environment download_wheels.py gives pip, on the real lock."""
-    sys.path.insert(0, str(ROLE / "files"))
+    sys.path.insert(0, str(ROLE / "files" / "controller"))
     import download_wheels  # pylint: disable=import-outside-toplevel
     from pip._vendor.packaging.markers import Marker  # pylint: disable=import-outside-toplevel
 

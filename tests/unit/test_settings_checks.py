@@ -202,7 +202,8 @@ def render_unit(**variables):
                "-e", "@%s" % (ROLE / "defaults" / "main.yml"), "-e", "@%s" % (ROLE / "vars" / "main.yml"),
                "-e", json.dumps(extra)]
     done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, check=True,
-                          env=dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1"))
+                          env=dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+                                   ANSIBLE_FILTER_PLUGINS=str(ROLE / "filter_plugins")))  # the role's own filters
     return json.loads(done.stdout.split("=>", 1)[1])["msg"].splitlines()
 
 

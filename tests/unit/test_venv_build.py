@@ -1,4 +1,4 @@
-"""The controller's venv build (roles/litellm_copilot/files/build_venv.py): real uv installs a
+"""The controller's venv build (roles/litellm_copilot/files/controller/build_venv.py): real uv installs a
 hash-locked wheelhouse into a venv for the target, the bytecode and scripts name the target's
 path, and the pack is sealed; a controller that cannot build for the target says why (exit 3)
 and leaves nothing behind. And the seal check that leaves out packs never built (--built)."""
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from test_wheelhouse_build import make_wheel, sealed_tar
 
-SCRIPT = Path(__file__).resolve().parents[2] / "roles/litellm_copilot/files/build_venv.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "roles/litellm_copilot/files/controller/build_venv.py"
 TARGET = "/opt/litellm-copilot/venvs/1.0-test"
 PYTHON = "%d.%d.%d" % sys.version_info[:3]
 MINOR = "%d.%d" % sys.version_info[:2]

@@ -1,6 +1,6 @@
-"""The controller's wheelhouse build (roles/litellm_copilot/files/download_wheels.py): it takes the
+"""The controller's wheelhouse build (roles/litellm_copilot/files/controller/download_wheels.py): it takes the
 target's versions only as plain versions, and records the sha256 of every tar it builds. The cache's
-seal (files/sealed_tar.py), which wheelhouses and packed virtualenvs share: a tar that changed since
+seal (files/controller/sealed_tar.py), which wheelhouses and packed virtualenvs share: a tar that changed since
 it was sealed is refused, by name."""
 import base64
 import hashlib
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "roles/litellm_copilot/files/download_wheels.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "roles/litellm_copilot/files/controller/download_wheels.py"
 SEAL = SCRIPT.parent / "sealed_tar.py"
 GOOD = {"--python": "3.11.2", "--glibc": "2.36", "--arch": "x86_64"}
 
