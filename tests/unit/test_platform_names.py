@@ -45,3 +45,18 @@ def test_the_venv_path_is_part_of_the_packed_venv_name():
 def test_anything_but_a_plain_report_names_nothing(report):
     with pytest.raises(AnsibleFilterError):
         platform.copilot_platform(report, VENV, "1.106.2", LOCK, "/cache")
+
+
+def test_each_build_the_batch_needs_once():
+    """Hosts of one platform share a wheelhouse and a pack: the controller builds each once; a host
+    that needs no build (its venv is complete) adds nothing."""
+    wheelhouse = {"id": "litellm-1.108.7-py3.11.2-x86_64-glibc2.36-lock0", "tar": "/c/w.tar"}
+    pack = {"id": "venv-1", "tar": "/c/v.tar.gz"}
+    hostvars = {
+        "a": {"_litellm_copilot_wheelhouse": wheelhouse, "_litellm_copilot_venv_pack": pack},
+        "b": {"_litellm_copilot_wheelhouse": dict(wheelhouse), "_litellm_copilot_venv_pack": dict(pack)},
+        "c": {"_litellm_copilot_wheelhouse": {"id": "other", "tar": "/c/o.tar"}},
+        "d": {},
+    }
+    assert platform.copilot_batch_builds(["a", "b", "c", "d"], hostvars) == {
+        "wheelhouses": [wheelhouse, {"id": "other", "tar": "/c/o.tar"}], "venv_packs": [pack]}

@@ -406,3 +406,16 @@ def test_only_the_first_lines_are_read():
 def test_the_first_sample_of_a_series_counts():
     text = METER + METER.replace('1.5', '99').replace('credits"', 'premium_requests"')
     assert parse(text) == PARSED
+
+
+def test_a_failed_proxys_journal_is_shown_without_frames_key_or_terminal_escapes():
+    """The proxy (the service user) writes its journal: the failure message shows its last lines,
+    traceback frames left out, the master key masked, and no control character acted on."""
+    lines = ['Traceback (most recent call last):', '  File "x.py", line 1', 'ImportError: no_such_module',
+             'key sk-master-1 rejected', '\x1b[2K\rall good'] + ['line %d' % n for n in range(40)]
+    excerpt = report.journal_excerpt(lines, 'sk-master-1').splitlines()
+    assert len(excerpt) == 30 and excerpt[-1] == 'line 39'
+    excerpt = report.journal_excerpt(lines[:5], 'sk-master-1').splitlines()
+    assert excerpt[:3] == ['Traceback (most recent call last):', 'ImportError: no_such_module', 'key ******** rejected']
+    assert '\x1b' not in excerpt[3] and '\r' not in excerpt[3] and excerpt[3].endswith('all good')
+    assert report.journal_excerpt(None) == ''

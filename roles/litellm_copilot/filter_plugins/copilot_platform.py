@@ -39,6 +39,19 @@ def copilot_platform(report, venv, version, lock_sha, cache_dir):
                        tar=posixpath.join(cache_dir, pack + ".tar.gz")),
     )
 
+def copilot_batch_builds(hosts, hostvars):
+    """What the controller builds for the hosts of a batch (``hosts``: ansible_play_hosts), each once:
+    {"wheelhouses": [...], "venv_packs": [...]} from the names copilot_platform gave each host that
+    needs a build (the facts _litellm_copilot_wheelhouse and _litellm_copilot_venv_pack)."""
+    builds = {"wheelhouses": [], "venv_packs": []}
+    for host in hosts:
+        for key, fact in (("wheelhouses", "_litellm_copilot_wheelhouse"), ("venv_packs", "_litellm_copilot_venv_pack")):
+            value = hostvars[host].get(fact) if fact in hostvars[host] else None
+            if isinstance(value, dict) and value not in builds[key]:
+                builds[key].append(value)
+    return builds
+
+
 class FilterModule(object):
     def filters(self):
-        return {"copilot_platform": copilot_platform}
+        return {"copilot_platform": copilot_platform, "copilot_batch_builds": copilot_batch_builds}

@@ -95,6 +95,16 @@ def printable(value, limit=CELL_MAX):
     return _clip(text, limit)
 
 
+def journal_excerpt(lines, secret="", count=30, limit=400):
+    """The last ``count`` lines of a failed proxy's journal for the play's failure message: traceback
+    frames (indented lines) left out, ``secret`` (the master key) masked, and each line through
+    ``printable`` - the proxy runs as the service user, who decides what it logs."""
+    kept = [str(line) for line in (lines if isinstance(lines, list) else []) if not str(line)[:1].isspace()][-count:]
+    if secret:
+        kept = [line.replace(secret, "********") for line in kept]
+    return "\n".join(printable(line, limit) for line in kept)
+
+
 def format_table(header, rows, last_cell_max=None):
     """header and rows (sequences of cells of any type) as aligned text: a header line, a rule of
     dashes under each column, one line per row; columns two spaces apart, no trailing spaces.
@@ -410,6 +420,7 @@ class FilterModule:
     def filters(self):
         return {
             "copilot_table": format_table,
+            "copilot_journal_excerpt": journal_excerpt,
             "copilot_parse_meter": parse_meter,
             "copilot_status_row": status_row,
             "copilot_status_rows": status_rows,
