@@ -128,7 +128,6 @@ removed:
   elements: str
 """
 
-import hashlib
 import os
 import re
 import shutil
@@ -267,14 +266,6 @@ def prepared(venvs, params):
     return dict(changed=True, removed=removed)
 
 
-def sha256_of(path):
-    digest = hashlib.sha256()
-    with open(path, 'rb') as stream:
-        for chunk in iter(lambda: stream.read(1 << 20), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def unpacked(venvs, params):
     """The pack checked against the controller's sha256, then unpacked with root's owners and modes."""
     pack, module = params['pack'], venvs.module
@@ -284,7 +275,7 @@ def unpacked(venvs, params):
         info = os.lstat(pack)
         if not stat.S_ISREG(info.st_mode):
             module.fail_json(msg='%s is not a regular file, so it is not unpacked' % pack)
-        if sha256_of(pack) != params['sha256']:
+        if module.sha256(pack) != params['sha256']:
             module.fail_json(msg='The copy of the packed virtualenv %s does not have the sha256 recorded when it was '
                                  'packed: it changed on the way or on the host, so it is not unpacked.'
                                  % os.path.basename(pack))
