@@ -80,7 +80,7 @@ class Lab:
 
     def __init__(self, inventory, host):
         self.inventory, self.host = inventory, host
-        self.vars = json.loads(run(["ansible-inventory", "-i", inventory, "--host", host], cwd=REPO).stdout)
+        self.vars = labkit.host_vars(inventory, host, env=ENV)
         self.user = self.vars.get("litellm_copilot_client_user") or ""
         if not (self.user and self.vars.get("litellm_copilot_claude_code_settings")):
             raise SystemExit("%s: the inventory configures no developer with Claude Code settings "

@@ -38,7 +38,7 @@ import tempfile
 import time
 import urllib.request
 
-from common import ENV, REPO, log, run, serving  # noqa: E402  (bench/ is on sys.path)
+from common import ENV, REPO, labkit, log, run, serving  # noqa: E402  (bench/ is on sys.path)
 TOKEN = "gho_0upwQmFbMbl2HhFQ8qgPIfQU8M21Yg4B1AG9"  # the simulator's built-in account: not a secret
 SERVICE = "litellm-copilot"
 VENV = "/opt/litellm-copilot/venv"
@@ -131,9 +131,7 @@ def write_inventory(directory, names, sim_url, port_base, extra=None, ssh_port_b
         "litellm_copilot_github_token": TOKEN,
     }
     group_vars.update(extra or {})
-    path = pathlib.Path(directory) / "hosts.yml"
-    path.write_text(json.dumps({"litellm_copilot": {"hosts": hosts, "vars": group_vars}}, indent=2))
-    return str(path)
+    return labkit.write_inventory(pathlib.Path(directory) / "hosts.yml", hosts, group_vars)
 
 
 def cgroup_cpu_file(name):

@@ -1,9 +1,13 @@
-"""What the integration tests (tests/integration/lab.py) and the benchmarks (bench/common.py) share
-about a lab host - a podman container with systemd as PID 1 (scripts/lab-host.sh): running a
-command on it, which proxy serves there, and the environment Ansible and podman run in. Written
+"""What the integration tests (tests/integration/lab.py), the fleet tests (tests/fleet) and the
+benchmarks (bench/) share about lab hosts - podman containers with systemd as PID 1
+(scripts/lab-host.sh): running a command on one, which proxy serves there, the environment Ansible
+and podman run in, and lab inventories (read as Ansible sees them, written in one shape). Written
 once here. Not a test module."""
+import json
 import os
 import subprocess
+import sys
+from pathlib import Path
 
 from constants import REPO, SERVICE
 
@@ -40,3 +44,50 @@ def environment(**extra):
                ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
     env.update(extra)
     return env
+
+
+# The group every playbook of the repo deploys to.
+GROUP = "litellm_copilot"
+
+
+def tool(name):
+    """A command of the Python environment running this (the project's venv), else from PATH."""
+    beside = Path(sys.executable).parent / name
+    return str(beside) if beside.exists() else name
+
+
+def inventory_hosts(inventory, env=None):
+    """{host: its variables} of the inventory's litellm_copilot group, as ansible-inventory gives
+    them (merged, not templated: a Jinja value stays a Jinja string)."""
+    found = subprocess.run([tool("ansible-inventory"), "-i", str(inventory), "--list"], check=True, capture_output=True,
+                           text=True, cwd=REPO, env=env or environment())
+    listed = json.loads(found.stdout)
+    hostvars = listed["_meta"]["hostvars"]
+    return {host: hostvars.get(host, {}) for host in sorted(group_members(listed, GROUP))}
+
+
+def group_members(listed, group):
+    """The hosts of a group of ``ansible-inventory --list`` output, its child groups' included."""
+    entry = listed.get(group, {})
+    members = set(entry.get("hosts", []))
+    for child in entry.get("children", []):
+        members |= group_members(listed, child)
+    return members
+
+
+def host_vars(inventory, host, env=None):
+    """One host's variables, as ansible-inventory gives them."""
+    found = subprocess.run([tool("ansible-inventory"), "-i", str(inventory), "--host", host], check=True,
+                           capture_output=True, text=True, cwd=REPO, env=env or environment())
+    return json.loads(found.stdout)
+
+
+def write_inventory(path, hosts, group_vars=None):
+    """Writes a lab inventory to ``path``: ``hosts`` ({host: its variables or None}) in the
+    litellm_copilot group, with ``group_vars``. JSON, which Ansible reads as YAML; mode 0600 (it may
+    carry a token). Returns the path as a string."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(json.dumps({GROUP: {"hosts": hosts, "vars": group_vars or {}}}, indent=2))
+    return str(path)

@@ -86,9 +86,7 @@ def recap_counts(output):
 @lru_cache(maxsize=None)
 def host_vars():
     """The lab host's inventory variables, as Ansible sees them."""
-    command = [str(BIN / "ansible-inventory"), "-i", INVENTORY, "--host", HOST]
-    return json.loads(subprocess.run(command, check=True, capture_output=True, text=True, cwd=REPO,
-                                     env=ansible_env()).stdout)
+    return labkit.host_vars(INVENTORY, HOST)
 
 
 def sim_bodies(requests):

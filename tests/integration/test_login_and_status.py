@@ -12,10 +12,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-import yaml
 from ansible.parsing.vault import VaultLib, VaultSecret
 
 import lab as lab_host
+import labkit
 from constants import default_version
 from conftest import COPILOT_SIM_URL as SIM_URL
 from conftest import PROXY_KEY, PROXY_URL, ROTATIONS, copilot_sim, sim_call
@@ -80,12 +80,9 @@ class Lab:
         self.password_file.write_text(self.password + "\n")
         self.password_file.chmod(0o600)
         # The host's vars as LAB_INVENTORY gives them, minus the token: that comes from the login.
-        found = subprocess.run([str(BIN / "ansible-inventory"), "-i", INVENTORY, "--host", HOST],
-                               capture_output=True, text=True, check=True, env=self.env(), cwd=REPO)
-        host_vars = json.loads(found.stdout)
+        host_vars = labkit.host_vars(INVENTORY, HOST, env=self.env())
         self.original_token = host_vars.pop("litellm_copilot_github_token")
-        (self.inventory / "hosts.yml").write_text(yaml.safe_dump(
-            {"litellm_copilot": {"hosts": {HOST: None}, "vars": host_vars}}))
+        labkit.write_inventory(self.inventory / "hosts.yml", {HOST: None}, host_vars)
         self.token_file = self.inventory / "host_vars" / HOST / "copilot_token.yml"
 
     def env(self, **extra):
@@ -328,9 +325,8 @@ def test_group_login_and_a_token_another_file_would_override(tmp_path):
     playbook variable; a host's own file wins over it; a file that would override the token is refused."""
     inventory = tmp_path / "inventory"
     (inventory / "host_vars" / "devvm-2").mkdir(parents=True)
-    (inventory / "hosts.yml").write_text(yaml.safe_dump({"litellm_copilot": {
-        "hosts": {"devvm-1": None, "devvm-2": None},
-        "vars": {"litellm_copilot_github_api_url": SIM_URL, "litellm_copilot_allow_insecure_http": True}}}))
+    labkit.write_inventory(inventory / "hosts.yml", {"devvm-1": None, "devvm-2": None},
+                           {"litellm_copilot_github_api_url": SIM_URL, "litellm_copilot_allow_insecure_http": True})
     password_file = tmp_path / "vault-pass"
     password_file.write_text("group-test\n")
     token_file = tmp_path / "token"

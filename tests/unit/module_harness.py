@@ -22,12 +22,19 @@ if str(REPO / 'tests') not in sys.path:
 from ansible.module_utils.copilot import http  # noqa: E402  (importable only from here on)
 
 
-def load_library_module(name):
-    """Imports library/<name>.py (not a package, so by path)."""
-    spec = importlib.util.spec_from_file_location(name, str(REPO / 'library' / (name + '.py')))
+def load_source(path, name=None):
+    """Imports a Python file that is not in a package (a filter or action plugin, a module, a
+    script of the role's files/) by its path, as a module named ``name`` (default: the file's stem)."""
+    path = Path(path)
+    spec = importlib.util.spec_from_file_location(name or path.stem, str(path))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def load_library_module(name):
+    """Imports library/<name>.py (not a package, so by path)."""
+    return load_source(REPO / 'library' / (name + '.py'))
 
 
 def invoke(module, capsys, check_mode=False, **args):

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -28,6 +27,7 @@ from ansible.module_utils.copilot.endpoints import CopilotClient, api_base, read
 from ansible.module_utils.copilot.errors import ERROR_KINDS, CopilotError, redact  # noqa: E402
 from ansible.module_utils.copilot.http import DEFAULT_HEADERS, merge_headers  # noqa: E402
 from ansible.module_utils.copilot.modules import token_argument_spec  # noqa: E402
+from module_harness import load_source  # noqa: E402
 
 
 # ---------------------------------------------------------------------------
@@ -255,9 +255,7 @@ class TestTokenOptionsDocFragment:
     @staticmethod
     def fragment_options():
         path = REPO / 'plugins' / 'doc_fragments' / 'copilot_token.py'
-        spec = importlib.util.spec_from_file_location('copilot_token', str(path))
-        fragment = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(fragment)
+        fragment = load_source(path, 'copilot_token')
         return yaml.safe_load(fragment.ModuleDocFragment.DOCUMENTATION)['options']
 
     def test_every_option_of_token_argument_spec_is_documented_as_it_is(self):

@@ -2,7 +2,6 @@
 token goes to, what may not be written there, and a vaulted file that decrypts to the token and nothing else.
 Real Ansible vault; the whole plugin runs in tests/unit/test_login_playbook.py through ansible-playbook."""
 
-import importlib.util
 import json
 import os
 import pathlib
@@ -12,12 +11,10 @@ import stat
 import pytest
 import yaml
 from ansible.parsing.vault import VaultLib, VaultSecret
+from module_harness import load_source
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location(
-    "copilot_vault_token", str(REPO / "action_plugins" / "copilot_vault_token.py"))
-plugin = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(plugin)
+plugin = load_source(str(REPO / "action_plugins" / "copilot_vault_token.py"), "copilot_vault_token")
 
 VARIABLE = "litellm_copilot_github_token"
 

@@ -5,13 +5,13 @@ roles/litellm_copilot/files/copilot_meter.py, every label it filters or groups b
 metric's labels (or the scrape's instance and job), and every metric is charted somewhere."""
 
 import copy
-import importlib.util
 import json
 import re
 import sys
 from pathlib import Path
 
 import pytest
+from module_harness import load_source
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD_FILE = ROOT / "docs" / "grafana" / "litellm-copilot.json"
@@ -28,10 +28,7 @@ def _load_without_litellm(name, path):
     sys.modules.update({key: None for key in saved})
     sys.modules["litellm"] = None  # `import litellm` now raises ImportError
     try:
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
+        return load_source(path, name)
     finally:
         for key in [key for key in sys.modules if ours(key)]:
             del sys.modules[key]

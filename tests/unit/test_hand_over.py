@@ -2,7 +2,6 @@
 real listening socket as descriptor 3 and LISTEN_PID naming it. The proxy it runs is a small HTTP
 server (CHILD) that reports ready as serve_on_socket.py's workers do and answers with its
 generation; LiteLLM itself is exercised by the integration tests (test_restart_no_refusal.py)."""
-import importlib.util
 import os
 import signal
 import socket
@@ -14,11 +13,10 @@ import urllib.request
 
 import pytest
 from constants import ROLE_FILES
+from module_harness import load_source
 
 SUPERVISOR = ROLE_FILES / "hand_over.py"
-spec = importlib.util.spec_from_file_location("hand_over", SUPERVISOR)
-hand_over = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(hand_over)
+hand_over = load_source(SUPERVISOR, "hand_over")
 
 # The stand-in proxy: refuses to start when its environment says FAIL, reports ready after
 # START_SECONDS (LiteLLM's start-up), answers "<generation> <pid>", finishes a request in flight

@@ -2,7 +2,6 @@
 throwaway lab hosts turn the check off, in their own inventory. Read through ansible-config, as
 ansible-playbook run from the repository root sees it."""
 
-import importlib.util
 import json
 import os
 import pathlib
@@ -10,6 +9,7 @@ import subprocess
 import sys
 
 from constants import REPO
+from module_harness import load_source
 
 BIN = pathlib.Path(sys.executable).parent
 
@@ -42,9 +42,7 @@ def test_the_ssh_connection_checks_host_keys():
 
 def test_only_the_bench_lab_hosts_skip_the_check(monkeypatch):
     monkeypatch.syspath_prepend(str(REPO / "bench"))  # as when run as a script: its folder on the path
-    spec = importlib.util.spec_from_file_location("rollout", str(REPO / "bench" / "rollout.py"))
-    rollout = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(rollout)
+    rollout = load_source(REPO / "bench" / "rollout.py")
     ssh_host = rollout.connection_vars(1, 2500)
     assert ssh_host["ansible_connection"] == "ssh" and ssh_host["ansible_host_key_checking"] is False
     assert "ansible_host_key_checking" not in rollout.connection_vars(1, None)  # podman: no SSH at all

@@ -1,18 +1,16 @@
 """The role's model names (roles/litellm_copilot/filter_plugins/copilot_config.py): the names
 Claude Code uses, user aliases, route preferences and per-model rpm caps."""
-import importlib.util
 import pathlib
 
 import pytest
 from ansible.errors import AnsibleFilterError
 
 from copilot_sim.catalog import default_models
+from module_harness import load_source
 
 PLUGIN = (pathlib.Path(__file__).resolve().parents[2]
           / "roles" / "litellm_copilot" / "filter_plugins" / "copilot_config.py")
-_spec = importlib.util.spec_from_file_location("copilot_config", PLUGIN)
-names = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(names)
+names = load_source(PLUGIN, "copilot_config")
 
 
 def model(model_id, premium=False):

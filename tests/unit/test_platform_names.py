@@ -1,15 +1,13 @@
 """The names of the wheelhouse and the packed venv built for a target's reported platform."""
 
 import hashlib
-import importlib.util
 
 import pytest
 from ansible.errors import AnsibleFilterError
 from constants import ROLE
+from module_harness import load_source
 
-_spec = importlib.util.spec_from_file_location("copilot_platform", ROLE / "filter_plugins" / "copilot_platform.py")
-platform = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(platform)
+platform = load_source(ROLE / "filter_plugins" / "copilot_platform.py", "copilot_platform")
 
 VENV = "/opt/litellm-copilot/venvs/1.106.2-0123456789ab"
 LOCK = "0123456789abcdef" * 4
@@ -60,3 +58,12 @@ def test_each_build_the_batch_needs_once():
     }
     assert platform.copilot_batch_builds(["a", "b", "c", "d"], hostvars) == {
         "wheelhouses": [wheelhouse, {"id": "other", "tar": "/c/o.tar"}], "venv_packs": [pack]}
+
+
+def test_missing_packages_are_the_wanted_ones_dpkg_did_not_report_installed():
+    wanted = ["python3-venv", "tar", "acl"]
+    # dpkg-query's lines are the host's: only "<package> installed" counts, in any order.
+    reported = ["acl installed", "python3-venv config-files", "tar installed extra", "", 7, "tar"]
+    assert platform.copilot_missing_packages(wanted, reported) == ["python3-venv", "tar"]
+    assert platform.copilot_missing_packages(wanted, ["tar installed", "python3-venv installed", "acl installed"]) == []
+    assert platform.copilot_missing_packages(wanted, None) == wanted

@@ -1,6 +1,5 @@
 """The proxy config and the client configs as data (roles/litellm_copilot/filter_plugins/copilot_config.py):
 what config.yaml and the developer's client files hold for a seat and the role's variables."""
-import importlib.util
 import pathlib
 
 import re
@@ -11,12 +10,11 @@ from ansible.errors import AnsibleFilterError
 from ansible.plugins.filter.core import to_nice_yaml
 
 from copilot_sim.catalog import default_models
+from module_harness import load_source
 
 PLUGIN = (pathlib.Path(__file__).resolve().parents[2]
           / "roles" / "litellm_copilot" / "filter_plugins" / "copilot_config.py")
-_spec = importlib.util.spec_from_file_location("copilot_config", PLUGIN)
-builder = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(builder)
+builder = load_source(PLUGIN, "copilot_config")
 
 API_BASE = "https://api.individual.githubcopilot.com"
 HOST = "dev-vm-1"

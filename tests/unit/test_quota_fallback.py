@@ -1,26 +1,19 @@
 """The quota fallback: which included model answers once the premium allowance is spent
 (filter_plugins/copilot_config.py) and the gate that keeps every other error from falling back
 (files/copilot_meter.py)."""
-import importlib.util
 import pathlib
 
 import pytest
 from ansible.errors import AnsibleFilterError
 
 from copilot_sim.catalog import default_models
+from module_harness import load_source
 
 ROLE = pathlib.Path(__file__).resolve().parents[2] / "roles" / "litellm_copilot"
 
 
-def _load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-names = _load("copilot_config", ROLE / "filter_plugins" / "copilot_config.py")
-gate = _load("copilot_meter", ROLE / "files" / "copilot_meter.py")
+names = load_source(ROLE / "filter_plugins" / "copilot_config.py")
+gate = load_source(ROLE / "files" / "copilot_meter.py")
 
 # The simulator's default picker-visible chat models, shaped like copilot_models_info returns them.
 SEAT = [{"id": m["id"], "premium": m["billing"]["is_premium"]} for m in default_models()

@@ -5,7 +5,6 @@ message shapes the three APIs send: who started the request (Copilot bills a pre
 import asyncio
 import contextlib
 import copy
-import importlib.util
 import itertools
 import logging
 import re
@@ -15,6 +14,7 @@ import types
 
 import pytest
 from constants import ROLE_FILES
+from module_harness import load_source
 
 SHAPER_FILE = ROLE_FILES / "copilot_shaper.py"
 
@@ -22,10 +22,7 @@ SHAPER_FILE = ROLE_FILES / "copilot_shaper.py"
 def _load_shaper():
     # The role installs the file next to the proxy config, not as a package: load it by path, as
     # LiteLLM does.
-    spec = importlib.util.spec_from_file_location("copilot_shaper", SHAPER_FILE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_source(SHAPER_FILE, "copilot_shaper")
 
 
 shaper = _load_shaper()

@@ -1,13 +1,11 @@
 """filter_plugins/copilot_rollback.py: what the rollback did, read from its tasks' results as
 Ansible registers them (a loop's results, the venv module's result, the health probe's)."""
-import importlib.util
 import pathlib
+from module_harness import load_source
 
 PLUGIN = (pathlib.Path(__file__).resolve().parents[2]
           / "roles" / "litellm_copilot" / "filter_plugins" / "copilot_rollback.py")
-_spec = importlib.util.spec_from_file_location("copilot_rollback", PLUGIN)
-rollback = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(rollback)
+rollback = load_source(PLUGIN, "copilot_rollback")
 
 SOCKET = "/etc/systemd/system/litellm-copilot.socket"
 

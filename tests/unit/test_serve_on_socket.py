@@ -3,7 +3,6 @@ takes only the one listening TCP socket systemd passed to this very process, as 
 not the AF_UNIX uvicorn's --fd assumes), and refuses anything else with one clear line. Run in a
 child process that gets a real socket as descriptor 3, the way systemd passes it."""
 import asyncio
-import importlib.util
 import json
 import socket
 import subprocess
@@ -11,6 +10,7 @@ import sys
 
 import pytest
 from constants import ROLE_FILES as LAUNCHER_DIR
+from module_harness import load_source
 
 # In the child: descriptor 3 is the passed socket; LISTEN_PID names the child itself unless told.
 CHILD = """
@@ -80,10 +80,7 @@ def test_refuses_a_socket_that_is_not_tcp(tmp_path):
 # of LiteLLM's that reads the whole body, as LiteLLM does, and records what reached it.
 
 def _load_launcher():
-    spec = importlib.util.spec_from_file_location("serve_on_socket", LAUNCHER_DIR / "serve_on_socket.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_source(LAUNCHER_DIR / "serve_on_socket.py")
 
 
 launcher = _load_launcher()

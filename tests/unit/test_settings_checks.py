@@ -1,7 +1,6 @@
 """The preflight's strict checks of what reaches the unit, the environment file and the config
 (roles/litellm_copilot/filter_plugins/copilot_settings.py), and the unit's resource caps and IP
 filter as Ansible renders them."""
-import importlib.util
 import json
 import os
 import pathlib
@@ -11,10 +10,9 @@ import sys
 import pytest
 import yaml
 from constants import REPO, ROLE, ROLE_DEFAULTS
+from module_harness import load_source
 
-_spec = importlib.util.spec_from_file_location("copilot_settings", ROLE / "filter_plugins" / "copilot_settings.py")
-settings = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(settings)
+settings = load_source(ROLE / "filter_plugins" / "copilot_settings.py", "copilot_settings")
 
 OWNED = yaml.safe_load((ROLE / "vars" / "main.yml").read_text())["_litellm_copilot_owned_environment"]
 DEFAULTS = yaml.safe_load(ROLE_DEFAULTS.read_text())

@@ -3,17 +3,15 @@
 (roles/litellm_copilot/filter_plugins/copilot_report.py), from rows like the ones the role's status
 entry point builds (the integration test renders it through ansible-playbook against a real host)."""
 
-import importlib.util
 import json
 import re
 from pathlib import Path
 
 import pytest
+from module_harness import load_source
 
 REPORT = Path(__file__).resolve().parents[2] / 'roles' / 'litellm_copilot' / 'filter_plugins' / 'copilot_report.py'
-_spec = importlib.util.spec_from_file_location('copilot_report', REPORT)
-report = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(report)
+report = load_source(REPORT, 'copilot_report')
 
 PREMIUM = {'unlimited': False, 'entitlement': 300, 'used': 13, 'remaining': 287, 'percent_used': 4.3,
            'percent_remaining': 95.7, 'overage_count': 0, 'overage_permitted': False}

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: litellm-copilot maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The platform a target reported, and the names of what the controller builds for it.
+"""The platform a target reported, the names of what the controller builds for it, and the
+system packages it still lacks.
 
 The wheels a venv needs depend on the target's Python, glibc and architecture, and a built venv
 runs only at the path it was built at, so the names of the wheelhouse and of the packed venv in
@@ -52,6 +53,19 @@ def copilot_batch_builds(hosts, hostvars):
     return builds
 
 
+def copilot_missing_packages(wanted, dpkg_lines):
+    """The packages of ``wanted`` that ``dpkg-query --showformat '${Package} ${db:Status-Status}\\n'``
+    did not report installed, in ``wanted``'s order. The lines are the host's: a line that is not
+    "<package> installed" counts for nothing."""
+    installed = set()
+    for line in dpkg_lines if isinstance(dpkg_lines, list) else []:
+        fields = line.split() if isinstance(line, str) else []
+        if len(fields) == 2 and fields[1] == "installed":
+            installed.add(fields[0])
+    return [package for package in wanted if package not in installed]
+
+
 class FilterModule(object):
     def filters(self):
-        return {"copilot_platform": copilot_platform, "copilot_batch_builds": copilot_batch_builds}
+        return {"copilot_platform": copilot_platform, "copilot_batch_builds": copilot_batch_builds,
+                "copilot_missing_packages": copilot_missing_packages}
