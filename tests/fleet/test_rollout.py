@@ -41,10 +41,12 @@ def litellm_version(host):
 
 
 def summary_row(output, host):
-    """The host's row of the rollout's summary table (callback_plugins), e.g. "ok  1.108.7 ..."."""
-    rows = [line.split(host.name, 1)[1].strip() for line in output.splitlines()
-            if line.lstrip().startswith(host.name + " ")]
-    return rows[-1] if rows else ""
+    """The host's row of the rollout's summary table (callback_plugins/litellm_copilot_summary.py)
+    without its name, e.g. "ok  1.108.7  42"; empty when the table has none."""
+    table = output.rpartition("LITELLM COPILOT ROLLOUT SUMMARY")[2]
+    rows = [line.strip()[len(host.name):].strip() for line in table.splitlines()
+            if line.strip().startswith(host.name + " ")]
+    return rows[0] if rows else ""
 
 
 def release_model(fleet):

@@ -2,7 +2,10 @@
 default value, and every declared option has a default (so the README table stays complete).
 Each entry point (tasks_from) has its own spec, declaring the main entry point's options it reads."""
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -113,3 +116,17 @@ def test_status_declares_exactly_the_variables_it_reads():
     internal = load("vars/main.yml")
     read = _names_read((ROLE / "tasks" / "status.yml").read_text(), internal, set())
     assert read and read == set(SPECS["status"]["options"])
+
+
+def test_a_run_limited_to_configure_also_writes_the_socket_unit():
+    """The listen address and port are configuration: `--tags configure` with a new port writes the
+    socket unit too, or the gate that run passes would look where nothing listens. As Ansible itself
+    resolves the tags (--list-tasks)."""
+    repo = ROLE.parents[1]
+    listed = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "site.yml", "--tags", "configure",
+                             "--list-tasks"], cwd=repo, capture_output=True, text=True, check=True,
+                            env=dict(os.environ, ANSIBLE_CONFIG=str(repo / "ansible.cfg")))
+    tasks = [line.split(":", 1)[1].split("\t")[0].strip() for line in listed.stdout.splitlines()
+             if line.strip().startswith("litellm_copilot :")]
+    assert "Install the systemd socket unit" in tasks and "Check the gateway's health" in tasks, tasks
+    assert "Install the systemd unit" not in tasks, tasks
