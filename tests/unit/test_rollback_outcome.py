@@ -1,5 +1,5 @@
 """filter_plugins/copilot_rollback.py: what the rollback did, read from its tasks' results as
-Ansible registers them (a loop's results, the venv module's result, the health probe's)."""
+Ansible registers them (copilot_last_good's, copilot_venv's, the health probe's)."""
 import pathlib
 from module_harness import load_source
 
@@ -11,27 +11,25 @@ SOCKET = "/etc/systemd/system/litellm-copilot.socket"
 
 
 def files(*changed_live):
-    """A restore loop's result: the files in ``changed_live`` were put back, the config was unchanged."""
-    results = [{"changed": True, "item": {"live": live}} for live in changed_live]
-    results.append({"changed": False, "item": {"live": "/etc/litellm-copilot/config.yaml"}})
-    return {"changed": bool(changed_live), "results": results}
+    """copilot_last_good's restore: the files in ``changed_live`` were put back."""
+    return {"changed": bool(changed_live), "written": list(changed_live), "complete": True, "missing": []}
 
 
-SKIPPED = {"skipped": True, "changed": False, "results": []}
+NO_STATE = {"changed": False, "written": [], "complete": False, "missing": ["/etc/litellm-copilot/config.yaml.last-good"]}
 
 
 def test_the_socket_unit_put_back_takes_the_stop_first_restart():
     assert rollback.copilot_rolled_back(files(SOCKET), {"changed": False}, SOCKET) == {"any": True, "socket": True}
     assert rollback.copilot_rolled_back(files("/etc/litellm-copilot/litellm.env"), {"changed": False}, SOCKET) == {
         "any": True, "socket": False}
-    assert rollback.copilot_rolled_back(SKIPPED, {"changed": True, "restored": "v1"}, SOCKET) == {
+    assert rollback.copilot_rolled_back(NO_STATE, {"changed": True, "restored": "v1"}, SOCKET) == {
         "any": True, "socket": False}
     assert rollback.copilot_rolled_back(files(), {"changed": False}, SOCKET) == {"any": False, "socket": False}
 
 
 def test_each_outcome_in_one_sentence():
     outcome = rollback.copilot_rollback_outcome
-    assert outcome(SKIPPED, {"changed": False, "restored": ""}, None) == rollback.OUTCOMES["none"]
+    assert outcome(NO_STATE, {"changed": False, "restored": ""}, None) == rollback.OUTCOMES["none"]
     assert outcome(files(), {"changed": False, "restored": "v1"}, None) == rollback.OUTCOMES["unchanged"]
     assert outcome(files(SOCKET), {"changed": False}, {"liveliness": 200}) == rollback.OUTCOMES["healthy"]
     unhealthy = outcome(files(SOCKET), {"changed": True}, {"liveliness": 0, "msg": "the proxy exited while starting"})

@@ -20,19 +20,15 @@ def _changed(result):
 
 
 def copilot_rolled_back(files, venv, socket_file):
-    """{any, socket}: whether the file restore (a loop's result) or the venv restore changed
-    anything, and whether the socket unit ``socket_file`` was among the files put back."""
-    restored = [item for item in (files or {}).get("results", []) if _changed(item)]
-    return {
-        "any": bool(restored) or _changed(venv),
-        "socket": any(item.get("item", {}).get("live") == socket_file for item in restored),
-    }
+    """{any, socket}: whether the file restore (copilot_last_good's result) or the venv restore
+    changed anything, and whether the socket unit ``socket_file`` was among the files put back."""
+    written = (files or {}).get("written") or []
+    return {"any": bool(written) or _changed(venv), "socket": socket_file in written}
 
 
 def copilot_rollback_outcome(files, venv, health):
     """The rollback in one sentence: nothing to go back to, nothing changed, or back and healthy or not."""
-    files = files or {}
-    if files.get("skipped") and not (venv or {}).get("restored"):
+    if not (files or {}).get("complete") and not (venv or {}).get("restored"):
         return OUTCOMES["none"]
     if not copilot_rolled_back(files, venv, None)["any"]:
         return OUTCOMES["unchanged"]
