@@ -122,10 +122,9 @@ import json
 import os
 import pwd
 import re
-import secrets
-import stat
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.copilot.files import read_owned_file, write_whole_file
 
 # A config of a few hundred models is some 100 KB; a file far larger is not the gateway's.
 LIMIT = 16 * 1024 * 1024
@@ -138,48 +137,14 @@ class Refused(Exception):
 
 def read_file(path):
     """(bytes, (uid, gid, mode)) of the regular file at path, or None when there is none."""
-    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
     try:
-        fd = os.open(path, flags)
+        return read_owned_file(path, LIMIT)
     except FileNotFoundError:
         return None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise Refused('%s is a symbolic link, which root does not follow' % path)
-        raise Refused('%s cannot be read (%s)' % (path, exc.strerror))
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise Refused('%s is not a regular file' % path)
-        if info.st_size > LIMIT:
-            raise Refused('%s is larger than %d bytes' % (path, LIMIT))
-        chunks = []
-        while True:
-            chunk = os.read(fd, 1 << 16)
-            if not chunk:
-                break
-            chunks.append(chunk)
-        return b''.join(chunks), (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode))
-    finally:
-        os.close(fd)
-
-
-def write_file(path, content, owner):
-    """Writes path whole: a temporary file beside it, with its owner and mode, renamed into place."""
-    uid, gid, mode = owner
-    temporary = '%s.%s.tmp' % (path, secrets.token_hex(4))
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-    try:
-        os.fchown(fd, uid, gid)
-        os.fchmod(fd, mode)
-        os.write(fd, content)
-        os.fsync(fd)
-    except BaseException:
-        os.close(fd)
-        os.unlink(temporary)
-        raise
-    os.close(fd)
-    os.rename(temporary, path)
+        raise Refused('%s: %s' % (path, exc.strerror))
 
 
 def ownership(entry):
@@ -199,7 +164,7 @@ def copy(source, target, owner, check_mode):
     if read_file(target) == (found[0], owner):
         return False
     if not check_mode:
-        write_file(target, found[0], owner)
+        write_whole_file(target, found[0], *owner)
     return True
 
 
@@ -214,7 +179,7 @@ def kept(module):
     if read_file(params['record_path']) != (content, root):
         written.append(params['record_path'])
         if not module.check_mode:
-            write_file(params['record_path'], content, root)
+            write_whole_file(params['record_path'], content, *root)
     return dict(changed=bool(written), written=written)
 
 

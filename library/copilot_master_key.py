@@ -77,6 +77,7 @@ import stat
 import string
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.copilot.files import open_regular_file, read_descriptor, write_whole_file
 
 # A key is one token of printable characters, not a document.
 LIMIT = 4096
@@ -84,55 +85,38 @@ KEY = re.compile(r'[!-~]{8,1024}')
 ALPHABET = string.ascii_letters + string.digits
 MODE = 0o640
 REMOVE = 'remove it (a new key is generated) or put the key there as a plain file, then re-run'
+REASONS = {errno.ELOOP: 'not a regular file (a symbolic link)', errno.EISDIR: 'not a regular file (a directory)',
+           errno.EINVAL: 'not a regular file', errno.EFBIG: 'larger than a key (%d bytes)' % LIMIT}
 
 
 def new_key():
     return 'sk-' + ''.join(secrets.choice(ALPHABET) for _ in range(48))
 
 
-def open_key_file(module, path):
-    """The key file's descriptor, opened without following a link, or None when there is none."""
-    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+def read_key(module, path, gid):
+    """(key, changed) from the key file, or None when there is none. Root takes over a file that
+    is not its 0640 through the opened file, never through its name."""
     try:
-        return os.open(path, flags)
+        fd, info = open_regular_file(path, LIMIT)
     except FileNotFoundError:
         return None
     except OSError as exc:
-        why = 'not a regular file (a symbolic link)' if exc.errno == errno.ELOOP else (exc.strerror or 'unreadable')
-        module.fail_json(msg='%s is %s; root does not read it: %s' % (path, why, REMOVE))
-
-
-def read_key(module, path, fd, gid):
-    """(key, changed) from the open key file, which root takes over when it is not root's 0640."""
-    uid = os.geteuid()
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
-        module.fail_json(msg='%s is not a regular file; root does not read it: %s' % (path, REMOVE))
-    if info.st_size > LIMIT:
-        module.fail_json(msg='%s is larger than a key (%d bytes): %s' % (path, info.st_size, REMOVE))
-    text = os.read(fd, LIMIT + 1).decode('utf-8', 'replace').strip()
-    if not KEY.fullmatch(text):
-        # the content is a secret, or garbage: never in the message
-        module.fail_json(msg='%s does not hold one key (8 to 1024 printable characters, no spaces): %s' % (path, REMOVE))
-    changed = (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) != (uid, gid, MODE)
-    if changed and not module.check_mode:
-        os.fchown(fd, uid, gid)
-        os.fchmod(fd, MODE)
-    return text, changed
-
-
-def write_key(path, key, gid):
-    """Writes a new key file whole: a temporary file beside it, renamed into place."""
-    temporary = '%s.%s.new' % (path, secrets.token_hex(4))
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        module.fail_json(msg='%s is %s; root does not read it: %s'
+                             % (path, REASONS.get(exc.errno, exc.strerror or 'unreadable'), REMOVE))
     try:
-        os.fchown(fd, os.geteuid(), gid)
-        os.fchmod(fd, MODE)
-        os.write(fd, (key + '\n').encode('ascii'))
-        os.fsync(fd)
+        text = read_descriptor(fd, path, LIMIT).decode('utf-8', 'replace').strip()
+        if not KEY.fullmatch(text):
+            # the content is a secret, or garbage: never in the message
+            module.fail_json(msg='%s does not hold one key (8 to 1024 printable characters, no spaces): %s'
+                                 % (path, REMOVE))
+        uid = os.geteuid()
+        changed = (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) != (uid, gid, MODE)
+        if changed and not module.check_mode:
+            os.fchown(fd, uid, gid)
+            os.fchmod(fd, MODE)
+        return text, changed
     finally:
         os.close(fd)
-    os.rename(temporary, path)
 
 
 def main():
@@ -149,17 +133,13 @@ def main():
     except KeyError:
         module.fail_json(msg='group %s does not exist' % module.params['group'])
 
-    fd = open_key_file(module, path)
-    if fd is not None:
-        try:
-            key, changed = read_key(module, path, fd, gid)
-        finally:
-            os.close(fd)
-        module.exit_json(changed=changed, master_key=key, generated=False)
+    found = read_key(module, path, gid)
+    if found is not None:
+        module.exit_json(changed=found[1], master_key=found[0], generated=False)
     if module.check_mode:
         module.exit_json(changed=True, master_key='', generated=True)
     key = new_key()
-    write_key(path, key, gid)
+    write_whole_file(path, (key + '\n').encode('ascii'), os.geteuid(), gid, MODE)
     module.exit_json(changed=True, master_key=key, generated=True)
 
 

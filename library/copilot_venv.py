@@ -134,7 +134,7 @@ import shutil
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.copilot.files import read_regular_file
+from ansible.module_utils.copilot.files import read_regular_file, write_whole_file
 
 MARKER = '.requirements.lock.sha256'
 NO_RECORD = {'lock': '', 'name': ''}
@@ -293,12 +293,8 @@ def sealed(venvs, params):
     if venvs.is_sealed(name, lock):
         return dict(changed=False)
     if not venvs.module.check_mode:
-        marker = os.path.join(venvs.path(name), MARKER)
-        temporary = marker + '.new'
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
-        with os.fdopen(fd, 'w') as stream:
-            stream.write(format_record(lock, name))
-        os.rename(temporary, marker)
+        write_whole_file(os.path.join(venvs.path(name), MARKER), format_record(lock, name).encode('utf-8'),
+                         os.geteuid(), os.getegid(), 0o644)
     return dict(changed=True)
 
 

@@ -6,20 +6,25 @@
 """Reading the files the gateway keeps on a host, as root, where a less privileged user may have
 written: the service user owns the token directory, so a link there could point a root read at
 any file (a root-only key, /etc/shadow). A read here never follows a link in the last component,
-never blocks on a FIFO or a device, and stops at a size no such file reaches."""
+never blocks on a FIFO or a device, and stops at a size no such file reaches. A write replaces a
+file whole, through a new file beside it."""
 
 from __future__ import annotations
 
 import errno
 import os
+import secrets
 import stat
 
 
-def read_regular_file(path, limit):
-    """The bytes of the regular file at ``path`` (at most ``limit``), its last component not a link.
+def open_regular_file(path, limit):
+    """A descriptor of the regular file at ``path`` (at most ``limit`` bytes), opened without
+    following a link in the last component and without blocking, and its ``os.fstat``. The caller
+    closes it.
 
-    Raises OSError: ``ELOOP`` for a link, ``EINVAL`` for anything but a regular file,
-    ``EFBIG`` for a file larger than ``limit``, and whatever opening and reading raise.
+    Raises OSError: ``ELOOP`` for a link, ``EISDIR`` for a directory, ``EINVAL`` for anything else
+    that is not a regular file, ``EFBIG`` for a file larger than ``limit``, and whatever opening
+    raises (``FileNotFoundError`` among it).
     """
     flags = os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_CLOEXEC', 0)
     try:
@@ -36,15 +41,57 @@ def read_regular_file(path, limit):
             raise OSError(errno.EINVAL, 'it is not a regular file', path)
         if info.st_size > limit:
             raise OSError(errno.EFBIG, 'it is larger than %d bytes' % limit, path)
-        chunks, size = [], 0
-        while size <= limit:
-            chunk = os.read(fd, 1 << 16)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > limit:
-            raise OSError(errno.EFBIG, 'it is larger than %d bytes' % limit, path)
-        return b''.join(chunks)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, info
+
+
+def read_descriptor(fd, path, limit):
+    """The bytes of an open file, at most ``limit`` (EFBIG beyond: it grew since it was opened)."""
+    chunks, size = [], 0
+    while size <= limit:
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > limit:
+        raise OSError(errno.EFBIG, 'it is larger than %d bytes' % limit, path)
+    return b''.join(chunks)
+
+
+def read_regular_file(path, limit):
+    """The bytes of the regular file at ``path`` (at most ``limit``), its last component not a link.
+    Raises what open_regular_file raises."""
+    return read_owned_file(path, limit)[0]
+
+
+def read_owned_file(path, limit):
+    """(bytes, (uid, gid, mode)) of the regular file at ``path``, read as read_regular_file reads."""
+    fd, info = open_regular_file(path, limit)
+    try:
+        return read_descriptor(fd, path, limit), (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode))
     finally:
         os.close(fd)
+
+
+def write_whole_file(path, content, uid, gid, mode):
+    """Writes ``path`` whole as root: a new temporary file beside it (never an existing one, never
+    through a link) with its owner and mode set before any byte is written, synced, then renamed
+    into place, so no reader sees half a file and a failed write leaves the old one."""
+    temporary = '%s.%s.tmp' % (path, secrets.token_hex(4))
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, 'O_CLOEXEC', 0), 0o600)
+    try:
+        os.fchown(fd, uid, gid)
+        os.fchmod(fd, mode)
+        view = memoryview(content)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        os.unlink(temporary)
+        raise
+    os.close(fd)
+    os.rename(temporary, path)
