@@ -14,10 +14,9 @@ description:
     the first run is kept in O(path) (C(sk-) and 48 letters and digits, from the operating system's random source)
     and read from there on every later run.
   - The file is root's (owned by the account the module runs as - root, with C(become) - group O(group), mode
-    C(0640)). It is opened without following a link and
-    read only when it is a regular file of a sane size holding one key; anything else fails, naming the path, and
-    nothing is written (a file of an earlier layout, where the service user owned it, is taken over by root
-    through the opened file, never through its name).
+    C(0640)). It is opened without following a link and read only when it is a regular file of a sane size holding
+    one key; anything else fails, naming the path, and nothing is written. A file of an earlier layout, where the
+    service user owned it, is taken over by root through the opened file, never through its name.
   - A new key is written to a temporary file beside O(path) and renamed into place, so no run leaves half a key.
 author:
   - litellm-copilot maintainers

@@ -118,15 +118,31 @@ def test_status_declares_exactly_the_variables_it_reads():
     assert read and read == set(SPECS["status"]["options"])
 
 
-def test_a_run_limited_to_configure_also_writes_the_socket_unit():
-    """The listen address and port are configuration: `--tags configure` with a new port writes the
-    socket unit too, or the gate that run passes would look where nothing listens. As Ansible itself
-    resolves the tags (--list-tasks)."""
+def tasks_run_with(tag):
+    """The role's tasks a `site.yml --tags <tag>` run has, as Ansible itself resolves them (--list-tasks)."""
     repo = ROLE.parents[1]
-    listed = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "site.yml", "--tags", "configure",
+    listed = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "site.yml", "--tags", tag,
                              "--list-tasks"], cwd=repo, capture_output=True, text=True, check=True,
                             env=dict(os.environ, ANSIBLE_CONFIG=str(repo / "ansible.cfg")))
-    tasks = [line.split(":", 1)[1].split("\t")[0].strip() for line in listed.stdout.splitlines()
-             if line.strip().startswith("litellm_copilot :")]
+    return [line.split(":", 1)[1].split("\t")[0].strip() for line in listed.stdout.splitlines()
+            if line.strip().startswith("litellm_copilot :")]
+
+
+def test_a_run_limited_to_configure_also_writes_the_socket_unit():
+    """The listen address and port are configuration: `--tags configure` with a new port writes the
+    socket unit too, or the gate that run passes would look where nothing listens."""
+    tasks = tasks_run_with("configure")
     assert "Install the systemd socket unit" in tasks and "Check the gateway's health" in tasks, tasks
     assert "Install the systemd unit" not in tasks, tasks
+
+
+@pytest.mark.parametrize("tag", ["configure", "token", "service", "verify", "clients"])
+def test_a_run_limited_to_one_step_has_what_its_gate_and_clients_need(tag):
+    """A step the README lists may run alone (`--tags service`): discovery, the plan and the master
+    key run with it, before the gate or the clients that need them."""
+    tasks = tasks_run_with(tag)
+    needed = ["Discover the models this Copilot seat allows", "Plan what the host serves from the discovered models",
+              "Read or generate the master key"]
+    last = "Merge the proxy into the Claude Code settings" if tag == "clients" else "Check the gateway's health"
+    assert all(name in tasks for name in needed + [last]), tasks
+    assert max(tasks.index(name) for name in needed) < tasks.index(last), tasks
