@@ -74,6 +74,25 @@ def test_client_dir_linked_to_a_system_dir(serving, system_dir, moved_aside, cli
                    check=False) == ""
 
 
+def test_ccr_dir_linked_to_the_developers_own_dir_is_refused_with_its_reason(serving, moved_aside):
+    """Claude-Code-Router 3's directory holds a SQLite store, written beside it: library/ccr_config.py
+    wants a real directory, even where a link leads to the developer's own. Its reason reaches the
+    operator although the task is no_log (it carries keys)."""
+    link = DEVELOPER_HOME + "/.claude-code-router"
+    dotfiles = DEVELOPER_HOME + "/dotfiles-ccr"
+    moved_aside(link)
+    as_dev("mkdir", "-p", dotfiles)
+    as_dev("ln", "-s", dotfiles, link)
+    try:
+        code, output = run_playbook("site.yml", options=["--tags", "configure,clients"])
+        assert code != 0
+        failure = the_one_failure(output)
+        assert link in failure and DEVELOPER in failure and "not a directory (a link?)" in failure, failure
+        assert as_root("ls", "-A", dotfiles) == ""
+    finally:
+        as_root("rm", "-rf", dotfiles)
+
+
 @pytest.fixture
 def root_only_json():
     as_root("sh", "-c", "umask 077 && printf '%%s' '%s' > %s"
