@@ -209,7 +209,7 @@ def test_the_plan_has_no_clients_without_a_developer_and_stops_on_an_unserved_ch
 
 
 def test_the_role_plans_from_its_variables_by_name():
-    """configure.yml's call: the role's defaults looked up by copilot_plan_settings' names (every
+    """plan.yml's call: the role's defaults looked up by copilot_plan_settings' names (every
     one a role default), flags as Ansible passes them, give the plan of the same arguments."""
     defaults = yaml.safe_load((PLUGIN.parents[1] / "defaults" / "main.yml").read_text())
     names = builder.copilot_plan_settings("litellm_copilot_")

@@ -91,7 +91,7 @@ def test_refresh_declares_every_variable_it_reads():
     internal = load("vars/main.yml")
     files = _files_run_by("refresh")
     names = {path.relative_to(ROLE).as_posix() for path in files}
-    assert {"tasks/check_settings.yml", "tasks/converge.yml", "tasks/configure.yml", "tasks/service.yml",
+    assert {"tasks/check_settings.yml", "tasks/converge.yml", "tasks/plan.yml", "tasks/configure.yml", "tasks/service.yml",
             "templates/config.yaml.j2", "templates/litellm-copilot.service.j2"} <= names, sorted(names)
     read = set()
     for path in files:
