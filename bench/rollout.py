@@ -44,7 +44,7 @@ SERVICE = "litellm-copilot"
 VENV = "/opt/litellm-copilot/venv"
 WHEELHOUSES = "/opt/litellm-copilot/wheelhouse"
 HOST_LOCK = "/opt/litellm-copilot/requirements.lock"
-# The role's default controller cache: wheelhouses (litellm-*.tar) and packed venvs (venv-*.tar.gz).
+# The role's default controller cache: wheelhouses (litellm-*.tar) and packed venvs (venv-*.tar.zst).
 DEFAULT_CACHE = pathlib.Path.home() / ".cache" / "litellm-copilot" / "wheelhouse"
 
 

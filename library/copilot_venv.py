@@ -54,7 +54,7 @@ options:
     description: The sha256 of the hash lock (64 hex digits). Required for V(read) and V(sealed).
     type: str
   pack:
-    description: For V(unpacked), the host's copy of the packed venv (a C(.tar.gz)); removed once unpacked or refused.
+    description: For V(unpacked), the host's copy of the packed venv (a zstd-compressed tar, C(.tar.zst)); removed once unpacked or refused.
     type: path
   sha256:
     description: For V(unpacked), the sha256 the controller recorded for the pack.
@@ -279,8 +279,14 @@ def unpacked(venvs, params):
             module.fail_json(msg='The copy of the packed virtualenv %s does not have the sha256 recorded when it was '
                                  'packed: it changed on the way or on the host, so it is not unpacked.'
                                  % os.path.basename(pack))
-        module.run_command(['tar', '--extract', '--gzip', '--no-same-owner', '--no-same-permissions',
-                            '--file', pack, '--directory', venvs.path(params['name'])], check_rc=True)
+        # tar runs zstd itself (--use-compress-program: GNU tar before 1.31 has no --zstd).
+        zstd = module.get_bin_path('zstd')
+        if not zstd:
+            module.fail_json(msg='zstd is not installed on this host, so the packed virtualenv cannot be unpacked '
+                                 '(the role installs it with litellm_copilot_system_packages)')
+        module.run_command(['tar', '--extract', '--use-compress-program', zstd, '--no-same-owner',
+                            '--no-same-permissions', '--file', pack, '--directory', venvs.path(params['name'])],
+                           check_rc=True)
     finally:
         if os.path.lexists(pack):
             os.unlink(pack)

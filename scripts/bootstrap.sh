@@ -6,7 +6,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-ensure_packages podman runc debootstrap uidmap python3-venv curl openssh-client openssl
+ensure_packages podman runc debootstrap uidmap python3-venv curl openssh-client openssl zstd
 
 # requirements-dev.txt is a hash lock (generated from requirements-dev.in): pip installs exactly those
 # files, dependencies included, and refuses anything unpinned or whose hash differs.

@@ -1,7 +1,7 @@
 """The install path trusts nothing it did not check: what the host reports about itself, the
 controller's cached wheelhouse, the wheels on the host, the venv the controller packed. (An upgrade
 that fails its health gate and goes back to the previous venv is the fleet scenario's: molecule/fleet.)"""
-import gzip
+import io
 import hashlib
 import shutil
 import subprocess
@@ -185,10 +185,10 @@ def test_host_unpacks_the_venv_the_controller_built_without_installing(serving, 
     and runs neither pip nor uv; the venv works there and names its own path."""
     cache, code, output, next_venv = built_on_controller
     assert code == 0, output[-3000:]
-    packs = sorted(path.name for path in cache.glob("venv-*.tar.gz*"))
+    packs = sorted(path.name for path in cache.glob("venv-*.tar.zst*"))
     assert len(packs) == 2 and packs[1] == packs[0] + ".sha256", packs
     assert task_results(output, "Build the virtualenv once per platform on the controller") == [
-        "changed: [%s -> localhost] => (item=%s)" % (HOST, packs[0][:-len(".tar.gz")])]
+        "changed: [%s -> localhost] => (item=%s)" % (HOST, packs[0][:-len(".tar.zst")])]
     assert task_results(output, "Unpack the virtualenv") == ["changed: [%s]" % HOST]
     for task in ("Put uv into the virtualenv", "Install the locked LiteLLM into the virtualenv"):
         assert task_results(output, task) == ["skipping: [%s]" % HOST], task
@@ -209,15 +209,19 @@ def tampered_pack(built_on_controller, reinstall, tmp_path):
     assert code == 0, output[-3000:]
     on_host("rm", "-rf", next_venv)
     cache = cache_with_wheelhouse(tmp_path / "cache").parent
-    for path in built.glob("venv-*.tar.gz*"):
+    for path in built.glob("venv-*.tar.zst*"):
         shutil.copyfile(path, cache / path.name)
-    pack = sorted(cache.glob("venv-*.tar.gz"))[0]
-    planted = cache / "planted.pth"
-    planted.write_text("import os\n")
-    # Appended as a second gzip member (gzip reads the members as one stream): the pack holds the
-    # planted file after its seal, without re-compressing its 200 MB.
-    with gzip.open(pack, "ab") as tail, tarfile.open(fileobj=tail, mode="w|") as extra:
-        extra.add(planted, arcname="lib/python3.11/site-packages/planted.pth")
+    pack = sorted(cache.glob("venv-*.tar.zst"))[0]
+    planted = io.BytesIO()
+    with tarfile.open(fileobj=planted, mode="w") as extra:
+        info = tarfile.TarInfo("lib/python3.11/site-packages/planted.pth")
+        info.size = len(b"import os\n")
+        extra.addfile(info, io.BytesIO(b"import os\n"))
+    # Appended as a second zstd frame (zstd reads the frames as one stream): the pack holds the
+    # planted file after its seal, without re-compressing its 170 MB.
+    frame = subprocess.run(["zstd", "--quiet", "--stdout"], input=planted.getvalue(), capture_output=True, check=True)
+    with open(pack, "ab") as tail:
+        tail.write(frame.stdout)
     return pack, next_venv
 
 

@@ -3,6 +3,7 @@ unpack, seal, switch, promote, restore), the record it keeps, and what a host ma
 import hashlib
 import io
 import os
+import subprocess
 import tarfile
 
 import pytest
@@ -116,15 +117,17 @@ def test_prepare_never_touches_the_live_venv(tmp_path, run):
 
 
 def pack(tmp_path, members):
+    """A zstd-compressed tar, as the controller packs a venv (with the real zstd)."""
     data = io.BytesIO()
-    with tarfile.open(fileobj=data, mode="w:gz") as archive:
+    with tarfile.open(fileobj=data, mode="w") as archive:
         for name, text in members.items():
             info = tarfile.TarInfo(name)
             info.size, info.mode, info.uid = len(text), 0o4777, 4242
             archive.addfile(info, io.BytesIO(text))
-    path = tmp_path / "venvs" / ".pack.tar.gz"
-    path.write_bytes(data.getvalue())
-    return path, hashlib.sha256(data.getvalue()).hexdigest()
+    packed = subprocess.run(["zstd", "--quiet", "--stdout"], input=data.getvalue(), capture_output=True, check=True).stdout
+    path = tmp_path / "venvs" / ".pack.tar.zst"
+    path.write_bytes(packed)
+    return path, hashlib.sha256(packed).hexdigest()
 
 
 def test_unpack_checks_the_copy_then_unpacks_with_roots_modes(tmp_path, run):
@@ -142,7 +145,7 @@ def test_a_copy_that_changed_is_refused_and_removed(tmp_path, run):
     target_dir = venv(tmp_path, NAME)
     copy, digest = pack(tmp_path, {"lib/site.py": b"print(1)\n"})
     result, failed, _ = run(state="unpacked", name=NAME, pack=str(copy), sha256=OTHER)
-    assert failed and "sha256" in result["msg"] and ".pack.tar.gz" in result["msg"]
+    assert failed and "sha256" in result["msg"] and ".pack.tar.zst" in result["msg"]
     assert list(target_dir.iterdir()) == [] and not copy.exists()
 
 

@@ -25,7 +25,7 @@ def test_a_plain_report_names_the_wheelhouse_and_the_packed_venv():
                       "id": "venv-1.106.2-0123456789ab-py3.11.2-x86_64-glibc2.36-at" + at,
                       "wheelhouse": "/cache/litellm-1.106.2-py3.11.2-x86_64-glibc2.36-lock0123456789ab.tar",
                       "venv": VENV,
-                      "tar": "/cache/venv-1.106.2-0123456789ab-py3.11.2-x86_64-glibc2.36-at%s.tar.gz" % at},
+                      "tar": "/cache/venv-1.106.2-0123456789ab-py3.11.2-x86_64-glibc2.36-at%s.tar.zst" % at},
     }
 
 
@@ -49,7 +49,7 @@ def test_each_build_the_batch_needs_once():
     """Hosts of one platform share a wheelhouse and a pack: the controller builds each once; a host
     that needs no build (its venv is complete) adds nothing."""
     wheelhouse = {"id": "litellm-1.108.7-py3.11.2-x86_64-glibc2.36-lock0", "tar": "/c/w.tar"}
-    pack = {"id": "venv-1", "tar": "/c/v.tar.gz"}
+    pack = {"id": "venv-1", "tar": "/c/v.tar.zst"}
     hostvars = {
         "a": {"_litellm_copilot_wheelhouse": wheelhouse, "_litellm_copilot_venv_pack": pack},
         "b": {"_litellm_copilot_wheelhouse": dict(wheelhouse), "_litellm_copilot_venv_pack": dict(pack)},

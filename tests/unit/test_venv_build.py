@@ -28,7 +28,7 @@ def build(tmp_path, *extra, python=PYTHON, venv=TARGET):
     return subprocess.run(
         [sys.executable, str(SCRIPT), "--wheelhouse", str(tmp_path / "wheelhouse.tar"), "--lock", str(tmp_path / "lock.txt"),
          "--python", python, "--arch", platform.machine(), "--glibc", "2.36", "--venv", venv,
-         "--pack", str(tmp_path / "cache" / "venv-test.tar.gz"), "--cache-dir", str(tmp_path / "cache"), *extra],
+         "--pack", str(tmp_path / "cache" / "venv-test.tar.zst"), "--cache-dir", str(tmp_path / "cache"), *extra],
         capture_output=True, text=True, timeout=300)
 
 
@@ -47,10 +47,11 @@ def test_the_pack_holds_the_locked_packages_for_the_target_path(wheelhouse):
     done = build(wheelhouse)
     assert done.returncode == 0, done.stdout + done.stderr
     cache = wheelhouse / "cache"
-    pack = cache / "venv-test.tar.gz"
-    assert sorted(p.name for p in cache.iterdir()) == ["venv-test.tar.gz", "venv-test.tar.gz.sha256"]
+    pack = cache / "venv-test.tar.zst"
+    assert sorted(p.name for p in cache.iterdir()) == ["venv-test.tar.zst", "venv-test.tar.zst.sha256"]
     assert json.loads(sealed_tar("check", cache, pack).stdout) == {str(pack): hashlib.sha256(pack.read_bytes()).hexdigest()}
-    with tarfile.open(pack) as tar:
+    unpacked = subprocess.run(["zstd", "--decompress", "--stdout", str(pack)], capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(unpacked)) as tar:
         members = {member.name: member for member in tar.getmembers()}
         script = tar.extractfile("bin/tinypkg").read().decode()
         pyc = [name for name in members if name.startswith(SITE + "/__pycache__/tinypkg.")]
@@ -88,12 +89,15 @@ def test_a_venv_path_that_is_not_plain_is_refused(wheelhouse, venv):
 
 
 def test_the_built_check_leaves_out_a_pack_never_built_and_refuses_a_changed_one(tmp_path):
-    part, never = tmp_path / ".part", tmp_path / "never-built.tar.gz"
-    with tarfile.open(part, "w:gz") as tar:
+    part, never = tmp_path / ".part", tmp_path / "never-built.tar.zst"
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w") as tar:
         info = tarfile.TarInfo("bin/x")
         info.size = 1
         tar.addfile(info, io.BytesIO(b"x"))
-    pack = tmp_path / "built.tar.gz"
+    part.write_bytes(subprocess.run(["zstd", "--quiet", "--stdout"], input=data.getvalue(), capture_output=True,
+                                    check=True).stdout)
+    pack = tmp_path / "built.tar.zst"
     digest = json.loads(sealed_tar("seal", part, pack).stdout)[str(pack)]
     done = sealed_tar("check", "--built", tmp_path, pack, never)
     assert done.returncode == 0 and json.loads(done.stdout) == {str(pack): digest}

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import io
 import json
+import os
 import subprocess
 import sys
 import tarfile
@@ -173,17 +174,19 @@ def test_a_tar_outside_the_cache_is_refused_before_anything_is_written(tmp_path,
     assert list(tmp_path.iterdir()) == []
 
 
-def unsafe_tar(tmp_path, member):
-    """A sealed tar in a cache holding one ordinary file and `member` (a TarInfo)."""
-    part = tmp_path / ".part"
-    with tarfile.open(part, "w") as tar:
+def unsafe_part(tmp_path, member, zstd=False):
+    """A finished tar, not sealed yet, holding one ordinary file and `member` (a TarInfo); zstd-
+    compressed (as a packed venv) when asked."""
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w") as tar:
         ok = tarfile.TarInfo("lib/ok.py")
         ok.size = 1
         tar.addfile(ok, io.BytesIO(b"x"))
         tar.addfile(member, io.BytesIO(b"x" * member.size) if member.isreg() else None)
-    tar = tmp_path / "venv-unsafe.tar"
-    assert sealed_tar("seal", part, tar).returncode == 0
-    return tar
+    part = tmp_path / ".part"
+    part.write_bytes(subprocess.run(["zstd", "--quiet", "--stdout"], input=data.getvalue(), capture_output=True,
+                                    check=True).stdout if zstd else data.getvalue())
+    return part
 
 
 def member(name, kind=tarfile.REGTYPE, mode=0o644, linkname=""):
@@ -193,6 +196,7 @@ def member(name, kind=tarfile.REGTYPE, mode=0o644, linkname=""):
     return info
 
 
+@pytest.mark.parametrize("zstd", [False, True], ids=["wheelhouse", "packed venv"])
 @pytest.mark.parametrize("bad", [
     member("bin/su", mode=0o4755), member("bin/sg", mode=0o2755), member("lib/w.py", mode=0o666),
     member("dev/sda", kind=tarfile.BLKTYPE), member("dev/null", kind=tarfile.CHRTYPE), member("p", kind=tarfile.FIFOTYPE),
@@ -200,21 +204,40 @@ def member(name, kind=tarfile.REGTYPE, mode=0o644, linkname=""):
     member("lib/up", kind=tarfile.SYMTYPE, linkname="../../etc/shadow"),
     member("lib/hard", kind=tarfile.LNKTYPE, linkname="etc/shadow"),
     member("../outside.py"), member("/etc/cron.d/x"),
-], ids=lambda info: info.name)
-def test_a_sealed_tar_with_members_unsafe_to_unpack_as_root_is_refused(tmp_path, bad):
-    """The hosts unpack as root: a tar whose seal is intact (re-sealed by whoever could write the
-    cache) is still refused when it holds setuid files, devices, links leaving the tree or paths
-    outside it, and no sha256 is printed for a host to use."""
-    tar = unsafe_tar(tmp_path, bad)
-    done = sealed_tar("check", tmp_path, tar)
+], ids=lambda info: getattr(info, "name", None))
+def test_a_tar_with_members_unsafe_to_unpack_as_root_is_never_sealed(tmp_path, bad, zstd):
+    """The hosts unpack as root: a tar holding setuid files, devices, links leaving the tree or
+    paths outside it gets no seal (so no run ever copies it), says which member, and is removed."""
+    tar = tmp_path / ("venv-unsafe.tar.zst" if zstd else "venv-unsafe.tar")
+    done = sealed_tar("seal", unsafe_part(tmp_path, bad, zstd), tar)
     assert done.returncode != 0 and done.stdout == ""
-    assert repr(bad.name[:100]) in done.stderr
+    assert repr(bad.name[:100]) in done.stderr and "not sealed" in done.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
-def test_links_that_stay_inside_the_tree_pass(tmp_path):
-    tar = unsafe_tar(tmp_path, member("lib/alias.py", kind=tarfile.SYMTYPE, linkname="ok.py"))
-    done = sealed_tar("check", tmp_path, tar)
+@pytest.mark.parametrize("zstd", [False, True], ids=["wheelhouse", "packed venv"])
+def test_links_that_stay_inside_the_tree_are_sealed(tmp_path, zstd):
+    tar = tmp_path / ("venv-ok.tar.zst" if zstd else "venv-ok.tar")
+    done = sealed_tar("seal", unsafe_part(tmp_path, member("lib/alias.py", kind=tarfile.SYMTYPE, linkname="ok.py"), zstd), tar)
     assert done.returncode == 0, done.stderr
+    assert sealed_tar("check", tmp_path, tar).returncode == 0
+
+
+@pytest.mark.parametrize("whose", ["cache directory", "cached tar", "seal"])
+def test_a_cache_someone_else_may_write_is_refused(sealed, whose):
+    """A seal vouches for the members only while no one but this user can write the cache: a
+    cache directory, tar or seal another user owns or may write is refused, and no sha256 printed."""
+    tar, _ = sealed
+    path = {"cache directory": tar.parent, "cached tar": tar, "seal": tar.with_name(tar.name + ".sha256")}[whose]
+    mode = os.stat(path).st_mode
+    os.chmod(path, mode | 0o022)
+    done = sealed_tar("check", tar.parent, tar)
+    assert done.returncode != 0 and done.stdout == ""
+    assert str(path) in done.stderr and "not this user's alone" in done.stderr
+    os.chmod(path, mode)
+    os.chown(path, 4242, -1)
+    done = sealed_tar("check", tar.parent, tar)
+    assert done.returncode != 0 and done.stdout == "" and "uid 4242" in done.stderr
 
 
 @pytest.mark.parametrize("where", ["/etc/passwd", "{cache}/../venv-unsafe.tar"])

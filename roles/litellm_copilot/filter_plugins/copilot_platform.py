@@ -37,7 +37,7 @@ def copilot_platform(report, venv, version, lock_sha, cache_dir):
         wheelhouse=dict(platform, id=wheelhouse, tar=wheelhouse_tar),
         # What files/controller/build_venv.py builds on the controller for this platform, and where.
         venv_pack=dict(platform, id=pack, wheelhouse=wheelhouse_tar, venv=venv,
-                       tar=posixpath.join(cache_dir, pack + ".tar.gz")),
+                       tar=posixpath.join(cache_dir, pack + ".tar.zst")),
     )
 
 def copilot_batch_builds(hosts, hostvars):
