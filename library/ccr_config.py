@@ -34,7 +34,8 @@ attributes:
 options:
   path:
     description:
-      - Claude-Code-Router's directory. It must exist; C(config.sqlite) in it must be a regular file or absent.
+      - Claude-Code-Router's directory, made (mode C(0700)) where there is none. One that is there must be a directory
+        the account the module runs as owns, not a link; C(config.sqlite) in it must be a regular file or absent.
     type: path
     required: true
   provider:
@@ -219,12 +220,26 @@ def main():
     if not prefix or not all(str(rule.get('id', '')).startswith(prefix) for rule in params['rules']):
         module.fail_json(msg='every rule id must start with rule_prefix %r' % prefix)
 
+    # The directory is made here (0700) where there is none; one that is there must be a real
+    # directory of the developer's own: SQLite writes beside its store, so not even a link to the
+    # developer's own directory is followed.
     try:
         info = os.lstat(path)
+    except FileNotFoundError:
+        info = None
     except OSError as exc:
         module.fail_json(msg='%s: %s' % (path, exc.strerror))
-    if not stat.S_ISDIR(info.st_mode):
+    if info is None:
+        if not module.check_mode:
+            try:
+                os.mkdir(path, 0o700)
+            except OSError as exc:
+                module.fail_json(msg='%s could not be made: %s' % (path, exc.strerror))
+    elif not stat.S_ISDIR(info.st_mode):
         module.fail_json(msg='%s is not a directory (a link?)' % path)
+    elif info.st_uid != os.geteuid():
+        module.fail_json(msg='%s is not a directory of the account the module runs as (uid %d): it belongs to uid %d'
+                             % (path, os.geteuid(), info.st_uid))
     try:
         info = os.lstat(store)
         exists = True

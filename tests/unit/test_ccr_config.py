@@ -130,6 +130,35 @@ def test_a_link_in_place_of_the_store_is_refused(tmp_path, run):
     assert elsewhere.read_text() == "not the developer's router store"
 
 
+def test_a_missing_directory_is_made_the_developers_alone_and_check_mode_makes_none(tmp_path, run):
+    router = tmp_path / ".claude-code-router"
+    result, failed, _ = run(check_mode=True, **arguments(router))
+    assert not failed and result["changed"] and not router.exists()
+    result, failed, _ = run(**arguments(router))
+    assert not failed and result["changed"] and "store" in result["updated"]
+    assert oct(os.stat(router).st_mode & 0o777) == "0o700" and (router / "config.sqlite").is_file()
+
+
+@pytest.mark.parametrize("planted", ["link to the developer's own directory", "file", "someone else's directory"])
+def test_a_directory_that_is_not_the_developers_own_real_one_is_refused(tmp_path, run, planted):
+    """SQLite writes beside its store, so the directory must be a real one of the account the
+    module runs as: a link (even to the developer's own dotfiles), a file or another owner's
+    directory is refused by name, and nothing is written."""
+    router, dotfiles = tmp_path / ".claude-code-router", tmp_path / "dotfiles"
+    dotfiles.mkdir()
+    if planted.startswith("link"):
+        router.symlink_to(dotfiles)
+    elif planted == "file":
+        router.write_text("")
+    else:
+        router.mkdir()
+        os.chown(router, 4242, -1)
+    result, failed, _ = run(**arguments(router))
+    assert failed and str(router) in result["msg"]
+    assert list(dotfiles.iterdir()) == []
+    assert not router.is_dir() or router.is_symlink() or list(router.iterdir()) == []
+
+
 @pytest.mark.parametrize("service, running", [
     ({"pid": os.getpid()}, True), ({"pid": 2 ** 22 + 1}, False), ({"pid": "1"}, False), ({"pid": True}, False),
     ([], False), (None, False)])
