@@ -88,6 +88,9 @@ def write_inventory(path, hosts, group_vars=None):
     carry a token). Returns the path as a string."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600)
-    path.write_text(json.dumps({GROUP: {"hosts": hosts, "vars": group_vars or {}}}, indent=2))
+    # A file that was there keeps its inode but not its mode: 0600 before the token is written.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as stream:
+        stream.write(json.dumps({GROUP: {"hosts": hosts, "vars": group_vars or {}}}, indent=2))
     return str(path)
