@@ -117,14 +117,12 @@ local_url:
 """
 
 import errno
-import grp
 import json
 import os
-import pwd
 import re
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.copilot.files import read_owned_file, write_whole_file
+from ansible.module_utils.copilot.files import ownership, read_owned_file, write_if_different
 
 # A config of a few hundred models is some 100 KB; a file far larger is not the gateway's.
 LIMIT = 16 * 1024 * 1024
@@ -135,6 +133,13 @@ class Refused(Exception):
     """A file that is not what the gateway wrote: named, never read through."""
 
 
+def refused(path, exc):
+    """The Refused for an OSError on path: a link is named as one."""
+    if exc.errno == errno.ELOOP:
+        return Refused('%s is a symbolic link, which root does not follow' % path)
+    return Refused('%s: %s' % (path, exc.strerror))
+
+
 def read_file(path):
     """(bytes, (uid, gid, mode)) of the regular file at path, or None when there is none."""
     try:
@@ -142,15 +147,21 @@ def read_file(path):
     except FileNotFoundError:
         return None
     except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise Refused('%s is a symbolic link, which root does not follow' % path)
-        raise Refused('%s: %s' % (path, exc.strerror))
+        raise refused(path, exc)
 
 
-def ownership(entry):
+def replace(path, content, owned, check_mode):
+    """Writes path whole with content and owned (uid, gid, mode) unless it has them; whether it had to."""
+    try:
+        return write_if_different(path, content, owned, LIMIT, check_mode)[1]
+    except OSError as exc:
+        raise refused(path, exc)
+
+
+def entry_ownership(entry):
     """(uid, gid, mode) an entry of the files option names."""
     try:
-        return (pwd.getpwnam(entry['owner']).pw_uid, grp.getgrnam(entry['group']).gr_gid, int(entry['mode'], 8))
+        return ownership(entry['owner'], entry['group'], entry['mode'])
     except (KeyError, ValueError):
         raise Refused('%s: owner %s, group %s or mode %s does not exist here'
                       % (entry['live'], entry['owner'], entry['group'], entry['mode']))
@@ -161,25 +172,18 @@ def copy(source, target, owner, check_mode):
     found = read_file(source)
     if found is None:
         raise Refused('%s is missing' % source)
-    if read_file(target) == (found[0], owner):
-        return False
-    if not check_mode:
-        write_whole_file(target, found[0], *owner)
-    return True
+    return replace(target, found[0], owner, check_mode)
 
 
 def kept(module):
     params, written = module.params, []
     for entry in params['files']:
-        if copy(entry['live'], entry['saved'], ownership(entry), module.check_mode):
+        if copy(entry['live'], entry['saved'], entry_ownership(entry), module.check_mode):
             written.append(entry['saved'])
     record = dict(params['record'] or {}, local_url=params['local_url'] or '')
     content = (json.dumps(record, indent=4, sort_keys=True) + '\n').encode('utf-8')
-    root = (os.geteuid(), os.getegid(), 0o600)
-    if read_file(params['record_path']) != (content, root):
+    if replace(params['record_path'], content, (os.geteuid(), os.getegid(), 0o600), module.check_mode):
         written.append(params['record_path'])
-        if not module.check_mode:
-            write_whole_file(params['record_path'], content, *root)
     return dict(changed=bool(written), written=written)
 
 
@@ -189,7 +193,7 @@ def restored(module):
     if missing:
         return dict(changed=False, written=[], complete=False, missing=missing, local_url='')
     written = [entry['live'] for entry in params['files']
-               if copy(entry['saved'], entry['live'], ownership(entry), module.check_mode)]
+               if copy(entry['saved'], entry['live'], entry_ownership(entry), module.check_mode)]
     return dict(changed=bool(written), written=written, complete=True, missing=[], local_url=last_url(params))
 
 

@@ -84,53 +84,33 @@ removed:
   sample: []
 """
 
-import grp
 import os
-import pwd
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
-from ansible.module_utils.copilot.files import read_owned_file, write_whole_file
+from ansible.module_utils.copilot.files import ownership, write_if_different
 
 # Far above any of the role's programs; a larger file there is not one of them.
 MAX_BYTES = 1 << 20
-
-
-def current(module, dest):
-    """(bytes, (uid, gid, mode)) of the file at ``dest``, or (None, None) when there is none."""
-    try:
-        return read_owned_file(dest, MAX_BYTES)
-    except FileNotFoundError:
-        return None, None
-    except OSError as exc:
-        module.fail_json(msg='%s cannot be replaced: %s' % (dest, exc.strerror or exc))
-
-
-def ids(module, spec):
-    try:
-        return pwd.getpwnam(spec['owner']).pw_uid, grp.getgrnam(spec['group']).gr_gid
-    except KeyError:
-        module.fail_json(msg='%s: no such owner %r or group %r on this host' % (spec['dest'], spec['owner'], spec['group']))
 
 
 def install(module, spec, diffs):
     """Whether the program at spec['dest'] was (or, in check mode, would be) written."""
     dest, wanted = spec['dest'], spec['content'].encode('utf-8')
     try:
-        mode = int(spec['mode'], 8)
-    except ValueError:
-        module.fail_json(msg='%s: mode %r is not octal' % (dest, spec['mode']))
-    uid, gid = ids(module, spec)
-    content, owned = current(module, dest)
-    if content == wanted and owned == (uid, gid, mode):
-        return False
-    if content != wanted and module._diff:
+        owned = ownership(spec['owner'], spec['group'], spec['mode'])
+    except (KeyError, ValueError):
+        module.fail_json(msg='%s: owner %r, group %r or mode %r does not exist on this host'
+                             % (dest, spec['owner'], spec['group'], spec['mode']))
+    try:
+        before, written = write_if_different(dest, wanted, owned, MAX_BYTES, module.check_mode)
+    except OSError as exc:
+        module.fail_json(msg='%s cannot be replaced: %s' % (dest, exc.strerror or exc))
+    if written and before != wanted and module._diff:
         diffs.append(dict(before_header=dest, after_header=dest, after=spec['content'],
-                          before='' if content is None else to_text(content, errors='surrogate_or_replace')))
-    if not module.check_mode:
-        write_whole_file(dest, wanted, uid, gid, mode)
-    return True
+                          before='' if before is None else to_text(before, errors='surrogate_or_replace')))
+    return written
 
 
 def remove(module, dest):

@@ -12,7 +12,9 @@ file whole, through a new file beside it."""
 from __future__ import annotations
 
 import errno
+import grp
 import os
+import pwd
 import secrets
 import stat
 
@@ -95,3 +97,25 @@ def write_whole_file(path, content, uid, gid, mode):
         raise
     os.close(fd)
     os.rename(temporary, path)
+
+
+def ownership(owner, group, mode):
+    """(uid, gid, mode) of an account name, a group name and an octal mode string. Raises KeyError
+    for an account or group this host does not have, ValueError for a mode that is not octal."""
+    return pwd.getpwnam(owner).pw_uid, grp.getgrnam(group).gr_gid, int(mode, 8)
+
+
+def write_if_different(path, content, owned, limit, check_mode=False):
+    """Writes ``path`` whole (write_whole_file) unless it already holds ``content`` with ``owned``
+    (uid, gid, mode); in check mode it writes nothing. Returns the bytes that were there (None for
+    no file) and whether it wrote, or would have. Raises what read_owned_file raises for what is
+    there (FileNotFoundError aside) and what write_whole_file raises."""
+    try:
+        there = read_owned_file(path, limit)
+    except FileNotFoundError:
+        there = (None, None)
+    if there == (content, owned):
+        return there[0], False
+    if not check_mode:
+        write_whole_file(path, content, *owned)
+    return there[0], True
