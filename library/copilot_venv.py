@@ -20,9 +20,11 @@ description:
     is none.
   - The steps, in the order a deploy takes them - V(read) the records (changes nothing); V(prepared) a fresh
     venv for O(name) (an unfinished one of that name removed); V(unpacked) a packed venv the controller built
-    into it, checked against O(sha256); V(sealed) its record; V(switched) the live link to it; V(promoted) the
-    live venv to last good once it passed the health gate, and the venvs and wheelhouses before it removed;
-    V(restored) the live link back to the last good venv after a failed gate.
+    into it, checked against O(sha256); V(sealed) its record; V(switched) the live link to it (changed whenever
+    the gateway must restart onto the live venv: it was switched now, or by an earlier run, away from the last
+    good venv, whose restart did not happen);
+    V(promoted) the live venv to last good once it passed the health gate, and the venvs and wheelhouses
+    before it removed; V(restored) the live link back to the last good venv after a failed gate.
   - A venv directory where the live link belongs (the layout before versioned venvs) is moved among the
     versioned ones as C(previous) and becomes the last good venv, when the first switch happens.
   - Run as root. Every path is under O(install_dir), which only root may write; links are replaced by
@@ -46,9 +48,9 @@ options:
     default: read
   name:
     description:
-      - The venv's name under C(venvs) - a plain name (no slash, no leading dot). For V(read), the name the
-        new venv gets unless the live link already points at a venv of that name (then C(<name>.2), so a
-        rebuild never touches the venv that serves). Required for every step but V(promoted) and V(restored).
+      - The venv's name under C(venvs) - a plain name (no slash, no leading dot). For V(read), the name of a venv of
+        this version and O(lock); RV(next) says which venv the run brings to the health gate. Required for every
+        step but V(promoted) and V(restored).
     type: str
   lock:
     description: The sha256 of the hash lock (64 hex digits). Required for V(read) and V(sealed).
@@ -83,11 +85,13 @@ EXAMPLES = r"""
     lock: "{{ lock_sha256 }}"
   register: venvs
 
-- name: Switch the gateway to the new virtualenv
+- name: Switch the gateway to the virtualenv this run brings to the health gate
   copilot_venv:
     install_dir: /opt/litellm-copilot
     state: switched
-    name: "{{ '1.108.7-0123456789ab.2' if venvs.next_is_taken else '1.108.7-0123456789ab' }}"
+    name: "{{ venvs.next }}"
+  when: venvs.next | length > 0
+  notify: Restart the gateway
 
 - name: Keep the virtualenv that passed the health gate
   copilot_venv:
@@ -105,21 +109,26 @@ good:
   description: The record of the last good venv.
   returned: always
   type: dict
-next_is_taken:
-  description: For V(read), whether the live link points at a venv named O(name), so the new one is C(<name>.2).
-  returned: when O(state=read)
-  type: bool
-next_complete:
+next:
   description:
-    - For V(read), whether the new venv (O(name), or C(<name>.2) when RV(next_is_taken)) is installed from O(lock)
-      already (its record says so).
+    - For V(read), the venv this run brings to the health gate, empty when there is none (the live venv is of
+      O(lock) and passed the gate).
+    - When the live venv is not of O(lock), a new one - O(name), or C(<name>.2) when the live link points at a venv
+      named O(name) (its record lost or stale), so a rebuild never touches the venv that serves.
+    - When the live venv is of O(lock) but not the last good one, the live venv itself - an earlier run switched to
+      it, and its restart or health gate did not happen.
+  returned: when O(state=read)
+  type: str
+  sample: 1.108.7-9f86d081884c
+next_complete:
+  description: For V(read), whether RV(next) is installed from O(lock) already (its record says so).
   returned: when O(state=read)
   type: bool
 platform:
   description:
-    - For V(read) when a new venv is to be built, what O(python) printed as its Python version, glibc version and
+    - For V(read) when RV(next) is to be built, what O(python) printed as its Python version, glibc version and
       architecture (for example C(3.11.2 2.36 x86_64)). The host's word - check it before it names anything.
-  returned: when O(state=read) and the live venv is not of O(lock) and the new one is not complete
+  returned: when O(state=read) and RV(next) is not complete
   type: str
 removed:
   description: For V(prepared) and V(promoted), the directories removed (or to be removed, in check mode).
@@ -242,11 +251,16 @@ PLATFORM = 'import platform, sys; print("%d.%d.%d" % sys.version_info[:3], platf
 
 
 def read(venvs, params):
-    name = params['name']
-    taken = venvs.target(venvs.link) == name
-    next_name = name + '.2' if taken else name
-    result = dict(changed=False, next_is_taken=taken, next_complete=venvs.is_sealed(next_name, params['lock']))
-    if not result['next_complete'] and venvs.record(venvs.link)['lock'] != params['lock']:
+    """The venv this run brings to the health gate (see RETURN next), and whether it is complete."""
+    lock, live, good = params['lock'], venvs.record(venvs.link), venvs.record(venvs.good_link)
+    if live['lock'] != lock:
+        name = params['name']
+        next_name = name + '.2' if venvs.target(venvs.link) == name else name
+    else:
+        # Switched to by an earlier run that never saw it pass the gate: still this run's to restart and check.
+        next_name = venvs.target(venvs.link) if live != good else ''
+    result = dict(changed=False, next=next_name, next_complete=bool(next_name) and venvs.is_sealed(next_name, lock))
+    if next_name and not result['next_complete']:
         # Printed by the interpreter the venv is made from, as it answers: the controller checks it.
         _, out, _ = venvs.module.run_command([params['python'], '-c', PLATFORM])
         result['platform'] = out.rstrip('\n')
@@ -319,7 +333,11 @@ def switched(venvs, params):
             venvs.remove(previous)
             os.rename(venvs.link, previous)
         venvs.point(venvs.good_link, 'previous')
-    return dict(changed=venvs.point(venvs.link, name) or changed)
+    moved = venvs.point(venvs.link, name)
+    # Not moved, but not the last good venv either: an earlier run's switch whose restart is still owed.
+    good = venvs.record(venvs.good_link)
+    owed = bool(good['lock']) and venvs.record(venvs.link) != good
+    return dict(changed=moved or changed or owed)
 
 
 def promoted(venvs, params):

@@ -1,5 +1,6 @@
 """library/copilot_venv.py on a real install directory: each step of a venv's life (read, prepare,
-unpack, seal, switch, promote, restore), the record it keeps, and what a host may plant there."""
+unpack, seal, switch, promote, restore), which venv a run brings to the gate, the record it keeps,
+and what a host may plant there."""
 import hashlib
 import io
 import os
@@ -48,7 +49,7 @@ def test_a_fresh_host_has_no_records_and_builds_under_the_plain_name(run):
     result, failed, _ = run(name=NAME, lock=SHA)
     assert not failed and not result["changed"]
     assert result["live"] == result["good"] == {"lock": "", "name": ""}
-    assert result["next_is_taken"] is False and result["next_complete"] is False
+    assert result["next"] == NAME and result["next_complete"] is False
 
 
 def test_read_returns_the_live_and_last_good_records(tmp_path, run):
@@ -59,8 +60,24 @@ def test_read_returns_the_live_and_last_good_records(tmp_path, run):
     result, _, _ = run(name=NAME, lock=SHA)
     assert result["live"] == {"lock": SHA, "name": NAME}
     assert result["good"] == {"lock": OTHER, "name": "1.106.2-0123456789ab"}
-    # A live venv of this very name is never built over: the next one is <name>.2.
-    assert result["next_is_taken"] is True and result["next_complete"] is False
+    # Of this lock, but not yet past the gate: the run brings the live venv itself to the gate.
+    assert result["next"] == NAME and result["next_complete"] is True
+
+
+def test_a_live_venv_of_the_lock_that_passed_the_gate_brings_nothing(tmp_path, run):
+    venv(tmp_path, NAME, "%s %s\n" % (SHA, NAME))
+    link(tmp_path, "venv", NAME)
+    link(tmp_path, "venv.last-good", NAME)
+    result, _, _ = run(name=NAME, lock=SHA)
+    assert result["next"] == "" and result["next_complete"] is False and "platform" not in result
+
+
+def test_a_live_venv_whose_record_went_stale_is_never_built_over(tmp_path, run):
+    venv(tmp_path, NAME, "%s %s\n" % (OTHER, NAME))
+    link(tmp_path, "venv", NAME)
+    link(tmp_path, "venv.last-good", NAME)
+    result, _, _ = run(name=NAME, lock=SHA)
+    assert result["next"] == NAME + ".2" and result["next_complete"] is False and result["platform"]
 
 
 def test_a_complete_venv_of_the_lock_needs_no_build(tmp_path, run):
@@ -164,6 +181,19 @@ def test_switch_needs_a_sealed_venv_and_is_one_step(tmp_path, run):
     result, failed, _ = run(state="switched", name=NAME)
     assert not failed and result["changed"] and target(tmp_path, "venv") == NAME
     assert result["live"] == {"lock": SHA, "name": NAME}
+    assert not run(state="switched", name=NAME)[0]["changed"]
+
+
+def test_a_switch_whose_restart_never_happened_is_still_owed(tmp_path, run):
+    """The link already points at the venv, but it never passed the gate: the gateway must still
+    restart onto it, so the switch reports a change until the venv is promoted."""
+    venv(tmp_path, "old", "%s old\n" % OTHER)
+    venv(tmp_path, NAME, "%s %s\n" % (SHA, NAME))
+    link(tmp_path, "venv", NAME)
+    link(tmp_path, "venv.last-good", "old")
+    result, failed, _ = run(state="switched", name=NAME)
+    assert not failed and result["changed"] and target(tmp_path, "venv") == NAME
+    run(state="promoted")
     assert not run(state="switched", name=NAME)[0]["changed"]
 
 

@@ -58,7 +58,7 @@ def platform_tags(arch, glibc):
     return tags
 
 
-# The same patterns as the role's check of what the host reported (tasks/wheelhouse.yml).
+# The same patterns as the role's check of what the host reported (tasks/venv_source.yml).
 PATTERNS = {
     "python": re.compile(r"3\.\d{1,2}\.\d{1,3}"),
     "glibc": re.compile(r"\d\.\d{1,3}"),
