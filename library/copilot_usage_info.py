@@ -46,9 +46,9 @@ EXAMPLES = r"""
   become: true
   register: usage
 
-- name: Warn when premium requests run low
+- name: Warn when the seat's monthly allowance (premium requests or AI credits) runs low
   ansible.builtin.debug:
-    msg: "{{ usage.premium_interactions.remaining }} premium requests left until {{ usage.quota_reset_date }}"
+    msg: "{{ usage.premium_interactions.percent_remaining }} % of the allowance left until {{ usage.quota_reset_date }}"
   when: not usage.premium_interactions.unlimited and usage.premium_interactions.percent_remaining < 10
 
 - name: Validate a new token before storing it, without aborting on a bad one
@@ -85,7 +85,9 @@ quota_reset_date:
   returned: success
   sample: '2026-12-01'
 premium_interactions:
-  description: The premium request quota; null when the answer has none.
+  description:
+    - The seat's monthly allowance; null when the answer has none. It counts premium requests on an annual seat and
+      1/10000 AI credits on a credit seat (billed by the token since 2026-06-01); the answer does not say which.
   type: dict
   returned: success
   contains:
@@ -93,15 +95,15 @@ premium_interactions:
       description: Whether the quota is unlimited.
       type: bool
     entitlement:
-      description: Premium requests per month.
+      description: The allowance per month (premium requests, or AI credits times 10000).
       type: float
       sample: 300
     used:
-      description: Premium requests used this month (entitlement minus remaining).
+      description: The allowance used this month (entitlement minus remaining).
       type: float
       sample: 12.33
     remaining:
-      description: Premium requests left.
+      description: The allowance left.
       type: float
       sample: 287.67
     percent_used:

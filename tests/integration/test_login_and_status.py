@@ -153,7 +153,9 @@ def test_device_flow_login_stores_a_vaulted_token(lab):
     assert "gho_" not in text and "litellm_copilot_github_token: !vault |" in text
     token = decrypt(lab.token_file, lab.password)
     assert token.startswith("gho_")
-    assert "Stored the GitHub token of sim-device-user-" in output
+    # A device-flow sign-in is a credit seat: its quota is a share of the month's credits, no count of requests.
+    assert re.search(r"Stored the GitHub token of sim-device-user-\d+ \(Copilot individual, 100 % of the month's "
+                     r"allowance left\)", output), output[-3000:]
     assert_no_secrets(output, token, lab.password)
     lab.tokens["device"] = token
 
@@ -348,7 +350,7 @@ def test_group_login_and_a_token_another_file_would_override(tmp_path):
     assert code == 0, output[-3000:]
     group_file = inventory / "group_vars" / "litellm_copilot" / "copilot_token.yml"
     assert decrypt(group_file, "group-test") == copilot_sim.BUSINESS_TOKEN
-    assert "(Copilot business, 300 of 300 premium requests left) for group litellm_copilot" in output
+    assert "(Copilot business, 100 % of the month's allowance left) for group litellm_copilot" in output
     assert copilot_sim.BUSINESS_TOKEN not in output
 
     token_file.write_text(copilot_sim.ENTERPRISE_TOKEN + "\n")
