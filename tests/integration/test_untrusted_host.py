@@ -6,6 +6,7 @@ import json
 import subprocess
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from conftest import PROXY_KEY, PROXY_URL, say, sim_call
@@ -91,6 +92,51 @@ def test_facts_a_host_answers_with_steer_nothing_on_the_controller(serving, rein
     assert not fact_injector.exists()
     leaked = on_host("grep", "-rlsF", marker, "/opt", "/var/lib", "/etc", "/root", "/tmp", check=False)
     assert leaked.returncode == 1 and leaked.stdout == "", leaked.stdout
+
+
+# Runs every module with the real Python and rewrites the venv read's answer (library/copilot_venv.py):
+# the name of the venv to build, chosen by the host's root instead of by the version and lock.
+VENV_NAMER = '''#!/usr/bin/python3
+import json, subprocess, sys
+done = subprocess.run(["/usr/bin/python3"] + sys.argv[1:], input=sys.stdin.buffer.read(), capture_output=True)
+sys.stderr.buffer.write(done.stderr)
+try:
+    answer = json.loads(done.stdout)
+except ValueError:
+    sys.stdout.buffer.write(done.stdout)
+else:
+    if isinstance(answer, dict) and "next_complete" in answer:
+        answer.update(next="../../../tmp/planted", next_complete=False)
+    print(json.dumps(answer))
+sys.exit(done.returncode)
+'''
+
+
+@pytest.fixture
+def venv_namer(tmp_path):
+    """The host's modules answer the venv read with a name of the host's choosing."""
+    (tmp_path / "python3-venv-namer").write_text(VENV_NAMER)
+    subprocess.run(["podman", "cp", str(tmp_path / "python3-venv-namer"), HOST + ":/usr/local/bin/python3-venv-namer"],
+                   check=True)
+    host_output("chmod", "0755", "/usr/local/bin/python3-venv-namer")
+    yield
+    host_output("rm", "-f", "/usr/local/bin/python3-venv-namer")
+
+
+def test_a_venv_name_the_host_chooses_names_nothing_on_the_controller(serving, reinstall, venv_namer):
+    """The venv to build is named by the host's answer, which becomes part of a pack's name in the
+    controller's cache and the path the pack is built for: a name this version and lock do not give
+    stops the host, named, before the controller builds anything for it."""
+    cache = Path.home() / ".cache/litellm-copilot/wheelhouse"
+    try:
+        code, output = run_playbook("site.yml", "ansible_python_interpreter=/usr/local/bin/python3-venv-namer")
+        assert code != 0
+        failure = the_one_failure(output)
+        assert HOST + " named the virtualenv to build" in failure and "../../../tmp/planted" in failure
+        assert not list(cache.glob("venv-planted-*"))
+    finally:
+        for planted in cache.glob("venv-planted-*"):
+            planted.unlink()
 
 
 def as_service_user(*command):
