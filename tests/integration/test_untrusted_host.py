@@ -17,11 +17,10 @@ from lab import HOST, host_output, on_host, run_playbook, the_one_failure
 DATA_DIR = "/var/lib/litellm-copilot"
 TOKEN_DIR = DATA_DIR + "/github_copilot"
 
-# Runs every module with the real Python and adds these facts to its answer: what root on a VM
-# wrote to make the controller copy one of its own files to the VM (issue 20, finding 1).
-FACT_INJECTOR = '''#!/usr/bin/python3
+# A python3 for the host that runs every module with the real Python, then changes its answer as
+# root on a VM could: REWRITE is Python working on `answer` (the module's result, a dict).
+ANSWER_REWRITER = '''#!/usr/bin/python3
 import json, subprocess, sys
-facts = json.load(open("/root/injected-facts.json"))
 done = subprocess.run(["/usr/bin/python3"] + sys.argv[1:], input=sys.stdin.buffer.read(), capture_output=True)
 sys.stderr.buffer.write(done.stderr)
 try:
@@ -30,10 +29,19 @@ except ValueError:
     sys.stdout.buffer.write(done.stdout)
 else:
     if isinstance(answer, dict):
-        answer.setdefault("ansible_facts", {}).update(facts)
+        REWRITE
     print(json.dumps(answer))
 sys.exit(done.returncode)
 '''
+
+
+def host_interpreter(tmp_path, name, rewrite):
+    """Installs ANSWER_REWRITER with ``rewrite`` (one line) on the lab host as /usr/local/bin/<name>;
+    returns the interpreter setting that makes a run use it."""
+    (tmp_path / name).write_text(ANSWER_REWRITER.replace("REWRITE", rewrite))
+    subprocess.run(["podman", "cp", str(tmp_path / name), HOST + ":/usr/local/bin/" + name], check=True)
+    host_output("chmod", "0755", "/usr/local/bin/" + name)
+    return "ansible_python_interpreter=/usr/local/bin/" + name
 
 
 @pytest.fixture
@@ -66,13 +74,12 @@ def fact_injector(tmp_path, controller_secret):
         "_litellm_copilot_wheelhouse": {"id": "planted", "tar": str(secret)},
     }
     (tmp_path / "facts.json").write_text(json.dumps(facts))
-    (tmp_path / "python3-facts").write_text(FACT_INJECTOR)
     subprocess.run(["podman", "cp", str(tmp_path / "facts.json"), HOST + ":/root/injected-facts.json"], check=True)
-    subprocess.run(["podman", "cp", str(tmp_path / "python3-facts"), HOST + ":/usr/local/bin/python3-facts"],
-                   check=True)
-    host_output("chmod", "0755", "/usr/local/bin/python3-facts")
+    # What root on a VM wrote to make the controller copy one of its own files to the VM (issue 20, finding 1).
+    interpreter = host_interpreter(tmp_path, "python3-facts", 'answer.setdefault("ansible_facts", {}).update('
+                                   'json.load(open("/root/injected-facts.json")))')
     try:
-        yield evil_cache
+        yield evil_cache, interpreter
     finally:
         host_output("rm", "-f", "/usr/local/bin/python3-facts", "/root/injected-facts.json")
 
@@ -84,42 +91,23 @@ def test_facts_a_host_answers_with_steer_nothing_on_the_controller(serving, rein
     stops for the host, named, before anything is copied or built; the controller's secret never
     reaches the host and nothing is written where the host said."""
     _, marker = controller_secret
-    code, output = run_playbook("site.yml", "ansible_python_interpreter=/usr/local/bin/python3-facts",
+    evil_cache, interpreter = fact_injector
+    code, output = run_playbook("site.yml", interpreter,
                                 env={"ANSIBLE_INJECT_FACT_VARS": inject})
     assert code != 0
     failure = the_one_failure(output)
     assert "answered with facts named like this role's variables" in failure
-    assert not fact_injector.exists()
+    assert not evil_cache.exists()
     leaked = on_host("grep", "-rlsF", marker, "/opt", "/var/lib", "/etc", "/root", "/tmp", check=False)
     assert leaked.returncode == 1 and leaked.stdout == "", leaked.stdout
 
 
-# Runs every module with the real Python and rewrites the venv read's answer (library/copilot_venv.py):
-# the name of the venv to build, chosen by the host's root instead of by the version and lock.
-VENV_NAMER = '''#!/usr/bin/python3
-import json, subprocess, sys
-done = subprocess.run(["/usr/bin/python3"] + sys.argv[1:], input=sys.stdin.buffer.read(), capture_output=True)
-sys.stderr.buffer.write(done.stderr)
-try:
-    answer = json.loads(done.stdout)
-except ValueError:
-    sys.stdout.buffer.write(done.stdout)
-else:
-    if isinstance(answer, dict) and "next_complete" in answer:
-        answer.update(next="../../../tmp/planted", next_complete=False)
-    print(json.dumps(answer))
-sys.exit(done.returncode)
-'''
-
-
 @pytest.fixture
 def venv_namer(tmp_path):
-    """The host's modules answer the venv read with a name of the host's choosing."""
-    (tmp_path / "python3-venv-namer").write_text(VENV_NAMER)
-    subprocess.run(["podman", "cp", str(tmp_path / "python3-venv-namer"), HOST + ":/usr/local/bin/python3-venv-namer"],
-                   check=True)
-    host_output("chmod", "0755", "/usr/local/bin/python3-venv-namer")
-    yield
+    """The host's modules answer the venv read (library/copilot_venv.py) with a name of the host's
+    choosing for the venv to build, instead of the one the version and lock give."""
+    yield host_interpreter(tmp_path, "python3-venv-namer", 'answer.update(next="../../../tmp/planted", '
+                           'next_complete=False) if "next_complete" in answer else None')
     host_output("rm", "-f", "/usr/local/bin/python3-venv-namer")
 
 
@@ -129,7 +117,7 @@ def test_a_venv_name_the_host_chooses_names_nothing_on_the_controller(serving, r
     stops the host, named, before the controller builds anything for it."""
     cache = Path.home() / ".cache/litellm-copilot/wheelhouse"
     try:
-        code, output = run_playbook("site.yml", "ansible_python_interpreter=/usr/local/bin/python3-venv-namer")
+        code, output = run_playbook("site.yml", venv_namer)
         assert code != 0
         failure = the_one_failure(output)
         assert HOST + " named the virtualenv to build" in failure and "../../../tmp/planted" in failure
