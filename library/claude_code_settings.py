@@ -17,7 +17,7 @@ description:
     followed (dotfiles), but the settings' directory must be the developer's own and writable, and the settings
     a regular file the developer can read and write - anything else (a link to a system directory, to another
     user's or a root-only file) fails, naming the path and the account, and nothing is written.
-  - Makes the directory mode C(0700) and the file mode C(0600), creating them when they are missing: the file
+  - Makes the directory mode C(0700) and the file mode C(0600), creating them when they are missing, as the file
     carries the proxy's key. The file is written whole, through a temporary file beside it, only when a value
     changed.
 author:

@@ -21,7 +21,7 @@ description:
   - The steps, in the order a deploy takes them - V(read) the records (changes nothing); V(prepared) a fresh
     venv for O(name) (an unfinished one of that name removed); V(unpacked) a packed venv the controller built
     into it, checked against O(sha256); V(sealed) its record; V(switched) the live link to it (changed whenever
-    the gateway must restart onto the live venv: it was switched now, or by an earlier run, away from the last
+    the gateway must restart onto the live venv - it was switched now, or by an earlier run, away from the last
     good venv, whose restart did not happen);
     V(promoted) the live venv to last good once it passed the health gate, and the venvs and wheelhouses
     before it removed; V(restored) the live link back to the last good venv after a failed gate.
