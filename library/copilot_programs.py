@@ -84,12 +84,9 @@ removed:
   sample: []
 """
 
-import os
-import stat
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_text
-from ansible.module_utils.copilot.files import ownership, write_if_different
+from ansible.module_utils.copilot.files import ownership, remove_entry, write_if_different
 
 # Far above any of the role's programs; a larger file there is not one of them.
 MAX_BYTES = 1 << 20
@@ -116,14 +113,9 @@ def install(module, spec, diffs):
 def remove(module, dest):
     """Whether a file at ``dest`` was (or would be) removed; a link is removed, never followed."""
     try:
-        info = os.lstat(dest)
-    except FileNotFoundError:
-        return False
-    if stat.S_ISDIR(info.st_mode):
+        return remove_entry(dest, module.check_mode)
+    except IsADirectoryError:
         module.fail_json(msg='%s is a directory where a program belongs: it is not removed' % dest)
-    if not module.check_mode:
-        os.unlink(dest)
-    return True
 
 
 def main():

@@ -139,11 +139,10 @@ removed:
 
 import os
 import re
-import shutil
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.copilot.files import read_regular_file, write_whole_file
+from ansible.module_utils.copilot.files import read_regular_file, remove_entry, write_whole_file
 
 MARKER = '.requirements.lock.sha256'
 NO_RECORD = {'lock': '', 'name': ''}
@@ -214,16 +213,7 @@ class Venvs(object):
 
     def remove(self, path):
         """Removes a directory (never through a link) or a file; returns whether there was one."""
-        try:
-            info = os.lstat(path)
-        except FileNotFoundError:
-            return False
-        if not self.module.check_mode:
-            if stat.S_ISDIR(info.st_mode):
-                shutil.rmtree(path)
-            else:
-                os.unlink(path)
-        return True
+        return remove_entry(path, self.module.check_mode, trees=True)
 
     def make_dir(self):
         if not os.path.isdir(self.dir) or os.path.islink(self.dir):

@@ -16,6 +16,7 @@ import grp
 import os
 import pwd
 import secrets
+import shutil
 import stat
 
 
@@ -119,3 +120,22 @@ def write_if_different(path, content, owned, limit, check_mode=False):
     if not check_mode:
         write_whole_file(path, content, *owned)
     return there[0], True
+
+
+def remove_entry(path, check_mode=False, trees=False):
+    """Removes what is at ``path`` (in check mode nothing); returns whether there was anything. A
+    link is removed itself, never followed. A directory goes with everything in it when ``trees``
+    (shutil.rmtree removes the links inside, never their targets), else IsADirectoryError."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    directory = stat.S_ISDIR(info.st_mode)
+    if directory and not trees:
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+    if not check_mode:
+        if directory:
+            shutil.rmtree(path)
+        else:
+            os.unlink(path)
+    return True
